@@ -1,0 +1,231 @@
+"""The control plane's protocol core: one table of operations, one error renderer.
+
+Owns ECR's JSON 1.1 protocol below the HTTP envelope (ecr-behaviour §1.1):
+``handle(target, body, caller)`` parses the X-Amz-Target and the JSON body,
+validates the request against botocore's model, runs the registered handler
+and renders its result or its domain error.  The WSGI app and the in-process
+boto3 patch both call it, so both run identical code.
+
+Operations register with ``@operation("Name")``; the name is checked against
+botocore's model at import.  Every model operation is either registered or
+listed in ``UNSUPPORTED`` (a test keeps that true).
+
+Must not import werkzeug, botocore's client machinery, or ``fake_ecr.registry``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from fake_ecr import errors
+from fake_ecr.model import Backend, Registry
+from fake_ecr.service_model import check_response, operation_names, target_prefix, validate_request
+from fake_ecr.settings import Settings
+
+log = logging.getLogger("fake_ecr")
+
+Params = dict[str, Any]
+Response = dict[str, Any]
+
+
+@dataclass
+class Caller:
+    """Who is calling and where: the caller's account and the request's region."""
+
+    account_id: str
+    region: str
+
+
+@dataclass
+class Fake:
+    """What a handler may reach: the state, the settings and how registries are addressed."""
+
+    backend: Backend
+    settings: Settings
+    #: (account, region) -> the registry's host[:port] (ECR's host, or the running server's)
+    registry_host: Callable[[str, str], str]
+    #: unexpected exceptions raised inside the fake, for the test that caused them
+    internal_errors: list[BaseException] = field(default_factory=list)
+    #: every call (operation name, params), for tests that inspect traffic
+    calls: list[tuple[str, Params]] = field(default_factory=list)
+    #: check every response against the model's output shape (fake-ecr's own tests)
+    check_responses: bool = False
+
+
+@dataclass
+class Call:
+    """One control-plane call being served."""
+
+    fake: Fake
+    caller: Caller
+    operation: str
+
+    def registry(self, params: Mapping[str, Any]) -> Registry:
+        """The registry ``registryId`` names, the caller's own by default (§1.1)."""
+        registry_id = params.get("registryId") or self.caller.account_id
+        return self.fake.backend.registry(registry_id, self.caller.region)
+
+    @property
+    def own_registry(self) -> Registry:
+        return self.fake.backend.registry(self.caller.account_id, self.caller.region)
+
+    @property
+    def now(self) -> float:
+        return self.fake.backend.clock.now()
+
+
+Handler = Callable[[Call, Params], Response]
+OPERATIONS: dict[str, Handler] = {}
+
+#: Operations of ECR's model that fake-ecr answers with an error naming them.
+UNSUPPORTED = frozenset(
+    {
+        "CreatePullThroughCacheRule",
+        "DeletePullThroughCacheRule",
+        "DescribePullThroughCacheRules",
+        "UpdatePullThroughCacheRule",
+        "ValidatePullThroughCacheRule",
+        "CreateRepositoryCreationTemplate",
+        "DeleteRepositoryCreationTemplate",
+        "DescribeRepositoryCreationTemplates",
+        "UpdateRepositoryCreationTemplate",
+        "PutSigningConfiguration",
+        "GetSigningConfiguration",
+        "DeleteSigningConfiguration",
+        "DescribeImageSigningStatus",
+        "RegisterPullTimeUpdateExclusion",
+        "DeregisterPullTimeUpdateExclusion",
+        "ListPullTimeUpdateExclusions",
+        "PutReplicationConfiguration",
+        "DescribeImageReplicationStatus",
+        "UpdateImageStorageClass",
+        "ListImageReferrers",
+    }
+)
+
+
+def operation(name: str) -> Callable[[Handler], Handler]:
+    """Register a handler for the ECR operation ``name`` (checked against botocore's model)."""
+    if name not in operation_names():
+        raise ValueError(f"{name} is not an operation of botocore's ECR model")
+    if name in OPERATIONS:
+        raise ValueError(f"{name} is registered twice")
+
+    def register(handler: Handler) -> Handler:
+        OPERATIONS[name] = handler
+        return handler
+
+    return register
+
+
+# --- errors: the control plane's one table -------------------------------------------
+
+#: Domain error -> ECR exception name; looked up along the error's MRO, most specific first.
+ERROR_CODES: dict[type[errors.EcrError], str] = {
+    errors.InvalidParameter: "InvalidParameterException",
+    errors.InvalidValue: "InvalidParameterException",
+    errors.ValidationFailed: "ValidationException",
+    errors.MalformedRequest: "SerializationException",
+    errors.InvalidTagParameter: "InvalidTagParameterException",
+    errors.TooManyTags: "TooManyTagsException",
+    errors.UnsupportedOperation: "UnsupportedOperationException",
+    errors.RepositoryNotFound: "RepositoryNotFoundException",
+    errors.RepositoryAlreadyExists: "RepositoryAlreadyExistsException",
+    errors.RepositoryNotEmpty: "RepositoryNotEmptyException",
+    errors.RepositoryPolicyNotFound: "RepositoryPolicyNotFoundException",
+    errors.LifecyclePolicyNotFound: "LifecyclePolicyNotFoundException",
+    errors.RegistryPolicyNotFound: "RegistryPolicyNotFoundException",
+    errors.LimitExceeded: "LimitExceededException",
+    errors.ImageNotFound: "ImageNotFoundException",
+    errors.ImageAlreadyExists: "ImageAlreadyExistsException",
+    errors.ImageTagAlreadyExists: "ImageTagAlreadyExistsException",
+    errors.ImageDigestDoesNotMatch: "ImageDigestDoesNotMatchException",
+    errors.LayersNotFound: "LayersNotFoundException",
+    errors.LayerNotFound: "LayersNotFoundException",
+    errors.ReferencedImagesNotFound: "ReferencedImagesNotFoundException",
+    errors.UploadNotFound: "UploadNotFoundException",
+    errors.InvalidLayerPart: "InvalidLayerPartException",
+    errors.InvalidLayer: "InvalidLayerException",
+    errors.DigestInvalid: "InvalidParameterException",
+    errors.EmptyUpload: "EmptyUploadException",
+    errors.LayerAlreadyExists: "LayerAlreadyExistsException",
+    errors.LayerPartTooSmall: "LayerPartTooSmallException",
+    errors.LayerInaccessible: "LayerInaccessibleException",
+}
+#: HTTP status per exception name where it is not 400 (§1.1).
+ERROR_STATUS = {"UnsupportedOperationException": 501, "ServerException": 500}
+
+
+def register_error(error_type: type[errors.EcrError], code: str) -> None:
+    """Add an area's own domain error to the table (scanning, lifecycle)."""
+    ERROR_CODES[error_type] = code
+
+
+def error_code(error: errors.EcrError) -> str:
+    for klass in type(error).__mro__:
+        code = ERROR_CODES.get(klass)  # type: ignore[call-overload]
+        if code is not None:
+            return code
+    raise LookupError(f"no control-plane code for {type(error).__name__}")
+
+
+def _error_fields(error: errors.EcrError) -> dict[str, Any]:
+    # The only exceptions with members beyond `message` (§1.1).
+    if isinstance(error, errors.InvalidLayerPart):
+        return {
+            "registryId": error.registry_id,
+            "repositoryName": error.repository_name,
+            "uploadId": error.upload_id,
+            "lastValidByteReceived": error.last_valid_byte_received,
+        }
+    return {}
+
+
+JSON_HEADERS = {"Content-Type": "application/x-amz-json-1.1"}
+
+
+def _reply(status: int, payload: Mapping[str, Any]) -> tuple[int, dict[str, str], bytes]:
+    headers = {**JSON_HEADERS, "x-amzn-RequestId": str(uuid.uuid4())}
+    return status, headers, json.dumps(payload, separators=(",", ":")).encode()
+
+
+def render_error(error: errors.EcrError) -> tuple[int, dict[str, str], bytes]:
+    code = error_code(error)
+    payload = {"__type": code, "message": error.message, **_error_fields(error)}
+    return _reply(ERROR_STATUS.get(code, 400), payload)
+
+
+# --- the protocol core ---------------------------------------------------------------
+
+
+def handle(fake: Fake, caller: Caller, target: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Serve one JSON 1.1 request: (status, headers, body)."""
+    prefix = target_prefix()
+    name = target[len(prefix) :] if target.startswith(prefix) else ""
+    if name not in operation_names():
+        return _reply(400, {"__type": "UnknownOperationException", "message": f"Unknown operation {target!r}"})
+    try:
+        try:
+            params = json.loads(body) if body else {}
+        except (ValueError, UnicodeDecodeError):
+            raise errors.MalformedRequest("Request body is not valid JSON") from None
+        validate_request(name, params)
+        fake.calls.append((name, params))
+        handler = OPERATIONS.get(name)
+        if handler is None:
+            raise errors.UnsupportedOperation(name)
+        result = handler(Call(fake, caller, name), params)
+        if fake.check_responses:
+            check_response(name, result)
+        return _reply(200, result)
+    except errors.EcrError as error:
+        return render_error(error)
+    except Exception as error:  # noqa: BLE001 - a bug in the fake: answer 500, keep it for the test
+        log.exception("fake-ecr failed serving %s", name)
+        fake.internal_errors.append(error)
+        return _reply(500, {"__type": "ServerException", "message": f"fake-ecr internal error: {error!r}"})

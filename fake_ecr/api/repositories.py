@@ -1,0 +1,128 @@
+"""Repositories: CreateRepository, DescribeRepositories, DeleteRepository,
+PutImageTagMutability, PutImageScanningConfiguration (ecr-behaviour §2.1).
+
+Owns the request rules of these operations beyond botocore's model (tag
+mutability exclusion filters, encryption defaults) and their responses.
+Must not import werkzeug or ``fake_ecr.registry``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from fake_ecr import errors
+from fake_ecr.api import render
+from fake_ecr.api.core import Call, Params, Response, operation
+from fake_ecr.api.tags import merge_tags
+from fake_ecr.model import TagMutabilityFilter
+from fake_ecr.model.records import IMMUTABLE_WITH_EXCLUSION, MUTABLE_WITH_EXCLUSION, partition_of
+from fake_ecr.service_model import paginate
+
+WITH_EXCLUSION = (IMMUTABLE_WITH_EXCLUSION, MUTABLE_WITH_EXCLUSION)
+
+
+def mutability_filters(mutability: str, filters: Sequence[dict[str, str]] | None) -> tuple[TagMutabilityFilter, ...]:
+    """Exclusion filters go with, and only with, the ``*_WITH_EXCLUSION`` settings (§7.1).
+
+    Wording follows moto's (UNCONFIRMED for ECR).
+    """
+    if mutability in WITH_EXCLUSION and not filters:
+        raise errors.InvalidParameter(
+            "imageTagMutabilityExclusionFilters",
+            f"ImageTagMutabilityExclusionFilters can't be null when imageTagMutability is set as {mutability}",
+        )
+    if mutability not in WITH_EXCLUSION and filters:
+        raise errors.InvalidParameter(
+            "imageTagMutabilityExclusionFilters",
+            f"ImageTagMutabilityExclusionFilters can't be set when imageTagMutability is set as {mutability}",
+        )
+    return tuple(TagMutabilityFilter(f["filterType"], f["filter"]) for f in filters or ())
+
+
+def _encryption(call: Call, params: Params, registry_id: str) -> dict[str, Any]:
+    config = params.get("encryptionConfiguration") or {"encryptionType": "AES256"}
+    encryption_type, kms_key = config["encryptionType"], config.get("kmsKey")
+    if encryption_type == "AES256" and kms_key is not None:
+        # UNCONFIRMED wording: a KMS key makes sense only with KMS encryption (§7.11).
+        raise errors.InvalidParameter(
+            "encryptionConfiguration", "KMS key cannot be specified when the encryption type is AES256"
+        )
+    if encryption_type != "AES256" and kms_key is None:
+        # No key: the AWS-managed aws/ecr key, shown as a key ARN (§2.1 CreateRepository).
+        region = call.caller.region
+        kms_key = f"arn:{partition_of(region)}:kms:{region}:{registry_id}:key/{uuid.uuid4()}"
+    return {"encryption_type": encryption_type, "kms_key": kms_key}
+
+
+@operation("CreateRepository")
+def create_repository(call: Call, params: Params) -> Response:
+    registry = call.registry(params)
+    name = params["repositoryName"]
+    mutability = params.get("imageTagMutability", "MUTABLE")
+    arn = f"arn:{partition_of(registry.region)}:ecr:{registry.region}:{registry.registry_id}:repository/{name}"
+    record = registry.create_repository(
+        name,
+        image_tag_mutability=mutability,
+        image_tag_mutability_exclusion_filters=mutability_filters(
+            mutability, params.get("imageTagMutabilityExclusionFilters")
+        ),
+        scan_on_push=bool(params.get("imageScanningConfiguration", {}).get("scanOnPush", False)),
+        resource_tags=merge_tags(arn, (), params.get("tags", ())),
+        **_encryption(call, params, registry.registry_id),
+    )
+    return {"repository": render.repository(call, record)}
+
+
+@operation("DescribeRepositories")
+def describe_repositories(call: Call, params: Params) -> Response:
+    names = params.get("repositoryNames")
+    if names is not None and ("maxResults" in params or "nextToken" in params):
+        # repositoryNames cannot be combined with paging (§1.5); UNCONFIRMED wording.
+        raise errors.InvalidParameter("maxResults", "Cannot specify maxResults or nextToken with repositoryNames")
+    records = call.registry(params).repositories(names)
+    page, next_token = paginate("DescribeRepositories", params, records)
+    response: Response = {"repositories": [render.repository(call, r) for r in page]}
+    if next_token is not None:
+        response["nextToken"] = next_token
+    return response
+
+
+@operation("DeleteRepository")
+def delete_repository(call: Call, params: Params) -> Response:
+    record = call.registry(params).delete_repository(params["repositoryName"], bool(params.get("force", False)))
+    return {"repository": render.repository(call, record)}
+
+
+@operation("PutImageTagMutability")
+def put_image_tag_mutability(call: Call, params: Params) -> Response:
+    mutability = params["imageTagMutability"]
+    filters = mutability_filters(mutability, params.get("imageTagMutabilityExclusionFilters"))
+    registry = call.registry(params)
+    _, record = registry.modify_repository(
+        params["repositoryName"],
+        lambda r: replace(r, image_tag_mutability=mutability, image_tag_mutability_exclusion_filters=filters),
+    )
+    response: Response = {
+        "registryId": record.registry_id,
+        "repositoryName": record.repository_name,
+        "imageTagMutability": record.image_tag_mutability,
+    }
+    if record.image_tag_mutability_exclusion_filters:
+        response["imageTagMutabilityExclusionFilters"] = render.mutability_filters(record)
+    return response
+
+
+@operation("PutImageScanningConfiguration")
+def put_image_scanning_configuration(call: Call, params: Params) -> Response:
+    scan_on_push = bool(params["imageScanningConfiguration"].get("scanOnPush", False))
+    _, record = call.registry(params).modify_repository(
+        params["repositoryName"], lambda r: replace(r, scan_on_push=scan_on_push)
+    )
+    return {
+        "registryId": record.registry_id,
+        "repositoryName": record.repository_name,
+        "imageScanningConfiguration": {"scanOnPush": record.scan_on_push},
+    }

@@ -1,0 +1,88 @@
+"""Resource tags of repositories: TagResource, UntagResource, ListTagsForResource.
+
+Owns the tag rules (key <= 128, value <= 256 characters, at most 50 tags, the
+reserved ``aws:`` prefix; ecr-behaviour §1.2, §2.1) and parsing repository
+ARNs.  CreateRepository applies the same rules through ``merge_tags``.
+Must not import werkzeug or ``fake_ecr.registry``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from fake_ecr import errors
+from fake_ecr.api.core import Call, Params, Response, operation
+from fake_ecr.model import Registry, RepositoryRecord
+
+MAX_TAGS = 50
+MAX_KEY_LENGTH = 128
+MAX_VALUE_LENGTH = 256
+REPOSITORY_ARN = re.compile(
+    r"arn:(?P<partition>aws[a-z-]*):ecr:(?P<region>[a-z0-9-]+):(?P<account>[0-9]{12}):repository/(?P<name>.+)"
+)
+
+
+def merge_tags(
+    resource_arn: str, existing: Iterable[tuple[str, str]], added: Iterable[Mapping[str, Any]]
+) -> tuple[tuple[str, str], ...]:
+    """``existing`` with ``added`` set on top (same key overwrites), checked against the tag rules."""
+    merged = dict(existing)
+    for tag in added:
+        key, value = tag.get("Key"), tag.get("Value", "")
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise errors.InvalidTagParameter("Tag keys and values must be strings")
+        if not key or len(key) > MAX_KEY_LENGTH:
+            raise errors.InvalidTagParameter(f"Tag key '{key}' must be between 1 and {MAX_KEY_LENGTH} characters")
+        if len(value) > MAX_VALUE_LENGTH:
+            raise errors.InvalidTagParameter(f"Tag value for key '{key}' exceeds {MAX_VALUE_LENGTH} characters")
+        if key.lower().startswith("aws:"):
+            # The prefix every AWS service reserves (UNCONFIRMED for ECR, §2.1 TagResource).
+            raise errors.InvalidTagParameter("Tag keys starting with 'aws:' are reserved for AWS use")
+        merged[key] = value
+    if len(merged) > MAX_TAGS:
+        raise errors.TooManyTags(resource_arn, MAX_TAGS)
+    return tuple(merged.items())
+
+
+def _repository_of(call: Call, resource_arn: str) -> tuple[Registry, str]:
+    match = REPOSITORY_ARN.fullmatch(resource_arn)
+    if match is None:
+        raise errors.InvalidParameter("resourceArn", "Invalid ARN")  # §3 #20
+    if match["region"] != call.caller.region:
+        # A repository in another region lives in another registry this endpoint does not serve.
+        raise errors.InvalidParameter("resourceArn", "Invalid ARN")
+    return call.fake.backend.registry(match["account"], match["region"]), match["name"]
+
+
+def wire_tags(record: RepositoryRecord) -> list[dict[str, str]]:
+    return [{"Key": key, "Value": value} for key, value in record.resource_tags]
+
+
+@operation("TagResource")
+def tag_resource(call: Call, params: Params) -> Response:
+    registry, name = _repository_of(call, params["resourceArn"])
+    arn = params["resourceArn"]
+    registry.modify_repository(
+        name, lambda r: replace(r, resource_tags=merge_tags(arn, r.resource_tags, params["tags"]))
+    )
+    return {}
+
+
+@operation("UntagResource")
+def untag_resource(call: Call, params: Params) -> Response:
+    registry, name = _repository_of(call, params["resourceArn"])
+    removed = set(params["tagKeys"])
+    # Unknown keys are ignored (§2.1 UntagResource, inferred).
+    registry.modify_repository(
+        name, lambda r: replace(r, resource_tags=tuple((k, v) for k, v in r.resource_tags if k not in removed))
+    )
+    return {}
+
+
+@operation("ListTagsForResource")
+def list_tags_for_resource(call: Call, params: Params) -> Response:
+    registry, name = _repository_of(call, params["resourceArn"])
+    return {"tags": wire_tags(registry.repository(name))}

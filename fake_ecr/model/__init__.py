@@ -1,0 +1,36 @@
+"""The state of a fake ECR: registries, repositories, images, tags, blobs, uploads.
+
+Thread-safe, HTTP-free: nothing here imports werkzeug, botocore or the
+surfaces above (``fake_ecr.api``, ``fake_ecr.registry``).
+"""
+
+from fake_ecr.model.backend import Backend
+from fake_ecr.model.blobs import BlobInfo, StoredBlob, UploadSession
+from fake_ecr.model.records import (
+    ImageFailure,
+    ImageId,
+    ImageRecord,
+    ImageView,
+    RegistrySettings,
+    RepositoryRecord,
+    ScanningRule,
+    TagMutabilityFilter,
+)
+from fake_ecr.model.registry import PutImageResult, Registry
+
+__all__ = [
+    "Backend",
+    "BlobInfo",
+    "ImageFailure",
+    "ImageId",
+    "ImageRecord",
+    "ImageView",
+    "PutImageResult",
+    "Registry",
+    "RegistrySettings",
+    "RepositoryRecord",
+    "ScanningRule",
+    "StoredBlob",
+    "TagMutabilityFilter",
+    "UploadSession",
+]

@@ -1,0 +1,480 @@
+"""One registry: the repositories, images, tags and blobs of an account in a region.
+
+Owns every state change of the data both surfaces share, behind the backend's
+one lock: repositories and their settings, images (the exact manifest bytes),
+the tag index (tag -> digest), blob links per repository, and upload sessions.
+There is one write path for images: ``put_image`` serves PutImage and the
+registry's manifest PUT alike (design.md "One write path").
+
+Public methods take the lock and return frozen records; nothing handed out
+can change under the caller.  Must not import werkzeug, botocore, or anything
+from ``fake_ecr.api``/``fake_ecr.registry``.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+
+from fake_ecr import errors
+from fake_ecr.clock import Clock
+from fake_ecr.digest import ECR_DIGEST_PATTERN, sha256_digest
+from fake_ecr.manifests import ManifestInfo, parse_manifest
+from fake_ecr.model.blobs import BlobInfo, StoredBlob, UploadSession
+from fake_ecr.model.records import (
+    ImageFailure,
+    ImageId,
+    ImageRecord,
+    ImageView,
+    RegistrySettings,
+    RepositoryRecord,
+)
+
+# Per-id failure reasons of the batch image calls (§3 #25 confirmed; #26 moto's wording).
+IMAGE_NOT_FOUND_REASON = "Requested image not found"
+MISSING_DIGEST_AND_TAG_REASON = "Invalid request parameters: both tag and digest cannot be null"
+INVALID_DIGEST_REASON = (
+    "Invalid request parameters: image digest should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'"
+)
+# UNCONFIRMED wordings, in the same style.
+TAG_DOES_NOT_MATCH_REASON = "Invalid request parameters: image tag does not match the image digest"
+REFERENCED_BY_INDEX_REASON = "Requested image is referenced by a manifest list"
+
+
+@dataclass(slots=True)
+class _Repository:
+    """Mutable insides of one repository; only this module touches them."""
+
+    record: RepositoryRecord
+    images: dict[str, ImageRecord] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    # digest -> media type learned from a manifest (None until one names it)
+    blob_links: dict[str, str | None] = field(default_factory=dict)
+
+    def tags_of(self, image_digest: str) -> tuple[str, ...]:
+        return tuple(tag for tag, digest in self.tags.items() if digest == image_digest)
+
+    def tags_by_digest(self) -> dict[str, list[str]]:
+        index: dict[str, list[str]] = {}
+        for tag, digest in self.tags.items():
+            index.setdefault(digest, []).append(tag)
+        return index
+
+    def parents_of(self, image_digest: str) -> list[str]:
+        return [d for d, image in self.images.items() if image_digest in image.child_digests]
+
+
+@dataclass(frozen=True, slots=True)
+class PutImageResult:
+    """What a push did: the image as stored, and whether the manifest was new here."""
+
+    view: ImageView
+    image_created: bool
+
+
+class Registry:
+    """The private registry of one account in one region."""
+
+    def __init__(
+        self,
+        registry_id: str,
+        region: str,
+        lock: threading.RLock,
+        clock: Clock,
+        on_push: Callable[[Registry, str, PutImageResult], None] | None = None,
+    ) -> None:
+        self.registry_id = registry_id
+        self._on_push = on_push
+        self.region = region
+        self._lock = lock
+        self._clock = clock
+        self._repositories: dict[str, _Repository] = {}
+        self._blobs: dict[str, StoredBlob] = {}
+        self._uploads: dict[str, UploadSession] = {}
+        self._settings = RegistrySettings()
+
+    # --- registry-wide settings ------------------------------------------------------
+
+    @property
+    def settings(self) -> RegistrySettings:
+        with self._lock:
+            return self._settings
+
+    def modify_settings(
+        self, change: Callable[[RegistrySettings], RegistrySettings]
+    ) -> tuple[RegistrySettings, RegistrySettings]:
+        """Replace the registry settings by ``change(old)``; returns (old, new). ``change`` may raise."""
+        with self._lock:
+            old = self._settings
+            self._settings = change(old)
+            return old, self._settings
+
+    # --- repositories ----------------------------------------------------------------
+
+    def _repository(self, repository_name: str) -> _Repository:
+        repository = self._repositories.get(repository_name)
+        if repository is None:
+            raise errors.RepositoryNotFound(self.registry_id, repository_name)
+        return repository
+
+    def create_repository(self, repository_name: str, **settings: object) -> RepositoryRecord:
+        """Create a repository; ``settings`` are RepositoryRecord fields."""
+        with self._lock:
+            if repository_name in self._repositories:
+                raise errors.RepositoryAlreadyExists(self.registry_id, repository_name)
+            record = RepositoryRecord(
+                registry_id=self.registry_id,
+                region=self.region,
+                repository_name=repository_name,
+                created_at=self._clock.now(),
+                **settings,  # type: ignore[arg-type]
+            )
+            self._repositories[repository_name] = _Repository(record)
+            return record
+
+    def repository(self, repository_name: str) -> RepositoryRecord:
+        with self._lock:
+            return self._repository(repository_name).record
+
+    def repositories(self, repository_names: Sequence[str] | None = None) -> list[RepositoryRecord]:
+        """All repositories in creation order, or the named ones (each must exist)."""
+        with self._lock:
+            if repository_names is None:
+                return [r.record for r in self._repositories.values()]
+            return [self._repository(name).record for name in dict.fromkeys(repository_names)]
+
+    def modify_repository(
+        self, repository_name: str, change: Callable[[RepositoryRecord], RepositoryRecord]
+    ) -> tuple[RepositoryRecord, RepositoryRecord]:
+        """Replace a repository's settings by ``change(old)``; returns (old, new).
+
+        ``change`` may raise a domain error to refuse; the state is then unchanged.
+        """
+        with self._lock:
+            repository = self._repository(repository_name)
+            old = repository.record
+            repository.record = change(old)
+            return old, repository.record
+
+    def delete_repository(self, repository_name: str, force: bool) -> RepositoryRecord:
+        with self._lock:
+            repository = self._repository(repository_name)
+            if repository.images and not force:
+                raise errors.RepositoryNotEmpty(self.registry_id, repository_name)
+            del self._repositories[repository_name]
+            for upload_id, upload in list(self._uploads.items()):
+                if upload.repository_name == repository_name:
+                    upload.discard()
+                    del self._uploads[upload_id]
+            self._collect_unlinked_blobs()
+            return repository.record
+
+    # --- images ----------------------------------------------------------------------
+
+    def put_image(
+        self,
+        repository_name: str,
+        image_manifest: bytes,
+        *,
+        media_type: str | None = None,
+        image_tag: str | None = None,
+        image_digest: str | None = None,
+        repush_is_success: bool = False,
+    ) -> PutImageResult:
+        """Store a manifest and tag it: PutImage and the registry's manifest PUT (§2.2, §7.1).
+
+        ``repush_is_success``: the registry answers a re-push of the same manifest
+        under the same mutable tag with success (docker re-pushes), where PutImage
+        answers ImageAlreadyExistsException (§3 #5).
+        """
+        info = parse_manifest(image_manifest, media_type)
+        calculated = sha256_digest(image_manifest)
+        if image_digest is not None and image_digest != calculated:
+            raise errors.ImageDigestDoesNotMatch(self.registry_id, repository_name, image_digest, calculated)
+        with self._lock:
+            repository = self._repository(repository_name)
+            self._check_references(repository, info)
+            existing = repository.images.get(calculated)
+            if image_tag is not None:
+                self._check_tag_move(repository, image_tag, calculated, repush_is_success)
+            elif existing is not None and not repush_is_success:
+                raise errors.ImageAlreadyExists(self.registry_id, repository_name, calculated, None)
+            if existing is None:
+                existing = ImageRecord(
+                    image_digest=calculated,
+                    image_manifest=image_manifest,
+                    image_manifest_media_type=info.media_type,
+                    image_size_in_bytes=self._image_size(repository, info),
+                    image_pushed_at=self._clock.now(),
+                    blob_digests=info.blob_digests,
+                    child_digests=tuple(m.digest for m in info.manifests),
+                    artifact_media_type=info.artifact_media_type,
+                    artifact_type=info.artifact_type,
+                    subject_digest=info.subject.digest if info.subject is not None else None,
+                )
+                repository.images[calculated] = existing
+                created = True
+            else:
+                created = False
+            for descriptor in (info.config, *info.layers):
+                if descriptor is not None and descriptor.media_type:
+                    repository.blob_links[descriptor.digest] = descriptor.media_type
+            if image_tag is not None:
+                # Moving a tag leaves the previous image in place, untagged if this was its last tag (§7.1).
+                repository.tags.pop(image_tag, None)
+                repository.tags[image_tag] = calculated
+            result = PutImageResult(ImageView(existing, repository.tags_of(calculated)), created)
+            if self._on_push is not None:
+                self._on_push(self, repository_name, result)
+            return result
+
+    def _check_references(self, repository: _Repository, info: ManifestInfo) -> None:
+        missing_blobs = [d for d in info.blob_digests if d not in repository.blob_links]
+        if missing_blobs:
+            raise errors.LayersNotFound(self.registry_id, repository.record.repository_name, missing_blobs)
+        missing_images = [m.digest for m in info.manifests if m.digest not in repository.images]
+        if missing_images:
+            raise errors.ReferencedImagesNotFound(
+                self.registry_id, repository.record.repository_name, missing_images
+            )
+
+    def _check_tag_move(self, repository: _Repository, image_tag: str, digest: str, repush_ok: bool) -> None:
+        current = repository.tags.get(image_tag)
+        if current is None:
+            return
+        name = repository.record.repository_name
+        immutable = repository.record.tag_is_immutable(image_tag)
+        if immutable:
+            # Same digest under an immutable tag fails too (§7.1 CONFLICT, recommendation followed).
+            raise errors.ImageTagAlreadyExists(name, image_tag)
+        if current == digest and not repush_ok:
+            raise errors.ImageAlreadyExists(self.registry_id, name, digest, image_tag)
+
+    def _image_size(self, repository: _Repository, info: ManifestInfo) -> int:
+        if info.is_index:
+            # A manifest list reports the largest of its children (§2.2 DescribeImages).
+            sizes = [repository.images[m.digest].image_size_in_bytes for m in info.manifests]
+            return max(sizes, default=0)
+        if info.config is None:  # schema 1: no sizes in the manifest; measure the blobs
+            return sum(self._blobs[d].size for d in info.blob_digests if d in self._blobs)
+        return info.size_in_bytes
+
+    def resolve_image(self, repository_name: str, image_id: ImageId) -> ImageView:
+        """The image an id names, or ImageNotFound (§3 #4)."""
+        with self._lock:
+            repository = self._repository(repository_name)
+            failure = self._resolve(repository, image_id)
+            if isinstance(failure, ImageFailure):
+                raise errors.ImageNotFound(
+                    self.registry_id, repository_name, image_id.image_digest, image_id.image_tag
+                )
+            return ImageView(failure, repository.tags_of(failure.image_digest))
+
+    def _resolve(self, repository: _Repository, image_id: ImageId) -> ImageRecord | ImageFailure:
+        digest, tag = image_id.image_digest, image_id.image_tag
+        if digest is None and tag is None:
+            return ImageFailure(image_id, "MissingDigestAndTag", MISSING_DIGEST_AND_TAG_REASON)
+        if digest is not None and not ECR_DIGEST_PATTERN.fullmatch(digest):
+            return ImageFailure(image_id, "InvalidImageDigest", INVALID_DIGEST_REASON)
+        if tag is not None:
+            tagged = repository.tags.get(tag)
+            if tagged is None:
+                return ImageFailure(image_id, "ImageNotFound", IMAGE_NOT_FOUND_REASON)
+            if digest is not None and digest != tagged:
+                return ImageFailure(image_id, "ImageTagDoesNotMatchDigest", TAG_DOES_NOT_MATCH_REASON)
+            digest = tagged
+        assert digest is not None
+        image = repository.images.get(digest)
+        if image is None:
+            return ImageFailure(image_id, "ImageNotFound", IMAGE_NOT_FOUND_REASON)
+        return image
+
+    def pull_images(
+        self, repository_name: str, image_ids: Sequence[ImageId], accepted_media_types: Sequence[str] | None
+    ) -> tuple[list[tuple[ImageId, ImageRecord]], list[ImageFailure]]:
+        """BatchGetImage and manifest GET: resolve ids, record the pull (lastRecordedPullTime)."""
+        found: list[tuple[ImageId, ImageRecord]] = []
+        failures: list[ImageFailure] = []
+        with self._lock:
+            repository = self._repository(repository_name)
+            now = self._clock.now()
+            for image_id in image_ids:
+                image = self._resolve(repository, image_id)
+                if isinstance(image, ImageFailure):
+                    failures.append(image)
+                    continue
+                if accepted_media_types is not None and image.image_manifest_media_type not in accepted_media_types:
+                    # fake-ecr converts no manifests (§4.4 allows a mock to skip conversion): an
+                    # image in a format the caller does not accept is reported as not found.
+                    failures.append(ImageFailure(image_id, "ImageNotFound", IMAGE_NOT_FOUND_REASON))
+                    continue
+                # Every pull records the time (ECR refreshes it at least daily, §2.2).
+                image = replace(image, last_recorded_pull_time=now)
+                repository.images[image.image_digest] = image
+                found.append((image_id, image))
+        return found, failures
+
+    def delete_images(
+        self, repository_name: str, image_ids: Sequence[ImageId]
+    ) -> tuple[list[ImageId], list[ImageFailure]]:
+        """BatchDeleteImage: a tag alone untags; a digest deletes the image and its tags (§2.2)."""
+        deleted: list[ImageId] = []
+        failures: list[ImageFailure] = []
+        with self._lock:
+            repository = self._repository(repository_name)
+            for image_id in image_ids:
+                image = self._resolve(repository, image_id)
+                if isinstance(image, ImageFailure):
+                    failures.append(image)
+                    continue
+                digest = image.image_digest
+                if image_id.image_digest is None and image_id.image_tag is not None:
+                    remaining = [t for t in repository.tags_of(digest) if t != image_id.image_tag]
+                    if remaining:
+                        del repository.tags[image_id.image_tag]
+                        deleted.append(ImageId(digest, image_id.image_tag))
+                        continue
+                if repository.parents_of(digest):
+                    failures.append(ImageFailure(image_id, "ImageReferencedByManifestList", REFERENCED_BY_INDEX_REASON))
+                    continue
+                tags = repository.tags_of(digest)
+                for tag in tags:
+                    del repository.tags[tag]
+                del repository.images[digest]
+                deleted.extend([ImageId(digest, tag) for tag in tags] or [ImageId(digest, None)])
+        return deleted, failures
+
+    def images(self, repository_name: str) -> list[ImageView]:
+        """Every image of a repository in push order, each with its tags."""
+        with self._lock:
+            repository = self._repository(repository_name)
+            tags = repository.tags_by_digest()
+            return [ImageView(image, tuple(tags.get(digest, ()))) for digest, image in repository.images.items()]
+
+    def replace_image(self, repository_name: str, image: ImageRecord) -> None:
+        """Store a changed record of an existing image (scan, storage-class or pull-time updates)."""
+        with self._lock:
+            repository = self._repository(repository_name)
+            if image.image_digest in repository.images:
+                repository.images[image.image_digest] = image
+
+    # --- blobs and uploads -----------------------------------------------------------
+
+    def blob_info(self, repository_name: str, digest: str) -> BlobInfo | None:
+        """The blob if this repository holds it (blobs are linked per repository, §2.3)."""
+        with self._lock:
+            repository = self._repository(repository_name)
+            if digest not in repository.blob_links or digest not in self._blobs:
+                return None
+            return BlobInfo(digest, self._blobs[digest].size, repository.blob_links[digest])
+
+    def open_blob(self, repository_name: str, digest: str) -> StoredBlob | None:
+        with self._lock:
+            repository = self._repository(repository_name)
+            return self._blobs.get(digest) if digest in repository.blob_links else None
+
+    def blob_is_referenced(self, repository_name: str, digest: str) -> bool:
+        """Whether any image of the repository names the blob (else LayerInaccessible, §2.3)."""
+        with self._lock:
+            repository = self._repository(repository_name)
+            return any(digest in image.blob_digests for image in repository.images.values())
+
+    def start_upload(self, repository_name: str) -> UploadSession:
+        with self._lock:
+            self._repository(repository_name)
+            upload = UploadSession(str(uuid.uuid4()), repository_name, self._clock.now())
+            self._uploads[upload.upload_id] = upload
+            return upload
+
+    def upload(self, repository_name: str, upload_id: str) -> UploadSession:
+        with self._lock:
+            self._repository(repository_name)
+            upload = self._uploads.get(upload_id)
+            if upload is None or upload.repository_name != repository_name:
+                raise errors.UploadNotFound(self.registry_id, repository_name, upload_id)
+            return upload
+
+    def append_upload(
+        self, repository_name: str, upload_id: str, chunks: Iterable[bytes], first_byte: int | None = None
+    ) -> UploadSession:
+        """Append a part; ``first_byte`` must continue where the upload stands (§2.3 UploadLayerPart)."""
+        upload = self.upload(repository_name, upload_id)
+        with upload.lock:
+            if first_byte is not None and first_byte != upload.size:
+                raise errors.InvalidLayerPart(
+                    self.registry_id, repository_name, upload_id, upload.size - 1, first_byte
+                )
+            upload.append(chunks)
+        return upload
+
+    def complete_upload(
+        self, repository_name: str, upload_id: str, layer_digests: Sequence[str], *, exists_is_error: bool
+    ) -> str:
+        """Finish an upload: the body's digest must be one of ``layer_digests`` (§2.3)."""
+        upload = self.upload(repository_name, upload_id)
+        with upload.lock:
+            if upload.parts == 0 or upload.size == 0:
+                raise errors.EmptyUpload(self.registry_id, repository_name, upload_id)
+            digest = upload.digest
+            if digest not in layer_digests:
+                self._drop_upload(upload)
+                raise errors.InvalidLayer(digest, tuple(layer_digests))
+            with self._lock:
+                repository = self._repository(repository_name)
+                self._uploads.pop(upload_id, None)
+                if digest in repository.blob_links and digest in self._blobs:
+                    upload.discard()
+                    if exists_is_error:
+                        raise errors.LayerAlreadyExists(self.registry_id, repository_name, digest)
+                    return digest
+                if digest in self._blobs:
+                    upload.discard()  # the registry already holds these bytes: link, don't keep twice
+                else:
+                    self._blobs[digest] = upload.seal()
+                repository.blob_links.setdefault(digest, None)
+            return digest
+
+    def cancel_upload(self, repository_name: str, upload_id: str) -> None:
+        upload = self.upload(repository_name, upload_id)
+        with upload.lock:
+            self._drop_upload(upload)
+
+    def _drop_upload(self, upload: UploadSession) -> None:
+        with self._lock:
+            self._uploads.pop(upload.upload_id, None)
+        upload.discard()
+
+    def mount_blob(self, repository_name: str, digest: str, from_repository: str) -> bool:
+        """Link a blob another repository of this registry holds; False when it can't (§4.2)."""
+        with self._lock:
+            target = self._repository(repository_name)
+            source = self._repositories.get(from_repository)
+            if source is None or digest not in source.blob_links or digest not in self._blobs:
+                return False
+            target.blob_links.setdefault(digest, source.blob_links[digest])
+            return True
+
+    def collect_garbage(self) -> None:
+        """Unlink blobs no image references and free bytes no repository links (§2.3 "unassociated")."""
+        with self._lock:
+            pending = {u.repository_name for u in self._uploads.values()}
+            for repository in self._repositories.values():
+                if repository.record.repository_name in pending:
+                    continue  # a push may be under way: its blobs are not referenced yet
+                referenced = {d for image in repository.images.values() for d in image.blob_digests}
+                for digest in [d for d in repository.blob_links if d not in referenced]:
+                    del repository.blob_links[digest]
+            self._collect_unlinked_blobs()
+
+    def _collect_unlinked_blobs(self) -> None:
+        linked = {d for r in self._repositories.values() for d in r.blob_links}
+        for digest in [d for d in self._blobs if d not in linked]:
+            self._blobs.pop(digest).close()
+
+    @property
+    def stored_bytes(self) -> int:
+        """Bytes held for blobs (for tests of space reclamation)."""
+        with self._lock:
+            return sum(blob.size for blob in self._blobs.values())

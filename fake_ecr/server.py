@@ -1,0 +1,129 @@
+"""The threaded HTTP server: ECR's API and the registry on one port.
+
+Owns the listening sockets and the WSGI envelope.  ``POST /`` with an
+``X-Amz-Target`` header goes to the control plane's protocol core; ``/v2/...``
+goes to the registry.  The server serves whichever fake is attached to it, so a
+session-long server can serve a fresh state for every test (the
+pytest-httpserver pattern).
+
+Addressing (README "Registry addresses"): the attached fake's own registry
+(its settings' account and region) is served on the main port; every other
+account's or region's registry gets a port of its own on the same host,
+opened the first time a response names it, so ``repositoryUri`` and
+``proxyEndpoint`` always name an address a client on this machine can push to.
+
+Must not import ``fake_ecr.fake`` (the fake imports this module).
+"""
+
+from __future__ import annotations
+
+import ssl
+import threading
+from collections.abc import Iterable
+from typing import Protocol
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from fake_ecr.boto import region_of
+from fake_ecr.settings import Settings
+
+#: environ key carrying the (account, region) a registry listener serves
+REGISTRY_KEY = "fake_ecr.registry"
+
+
+class ServedFake(Protocol):
+    """What the server needs of the fake attached to it."""
+
+    def handle_api(self, target: str, body: bytes, region: str | None) -> tuple[int, dict[str, str], bytes]: ...
+
+    def serve_registry(self, request: Request, registry: tuple[str, str] | None) -> Response: ...
+
+
+class _RequestHandler(WSGIRequestHandler):
+    # Clients probing with a TLS hello must get a status line back, not an HTTP/0.9
+    # body, or the Docker CLI fails instead of falling back to http (registry-clients.md #1).
+    default_request_version = "HTTP/1.0"
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Stay quiet: tests read their own output."""
+
+
+class FakeServer:
+    """One threaded werkzeug server (plus a port per extra registry) serving an attached fake."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, ssl_context: ssl.SSLContext | None = None) -> None:
+        self.host = host
+        self._ssl_context = ssl_context
+        self._fake: ServedFake | None = None
+        self._lock = threading.Lock()
+        self._main = self._listen(port, None)
+        self.port = self._main.server_port
+        self._registry_listeners: dict[tuple[str, str], BaseWSGIServer] = {}
+
+    @classmethod
+    def for_settings(cls, settings: Settings, host: str = "127.0.0.1", port: int = 0) -> FakeServer:
+        """A server as ``settings`` ask for (plain HTTP, or HTTPS when ``tls`` is set)."""
+        return cls(host, port)
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self._ssl_context is not None else "http"
+
+    @property
+    def endpoint(self) -> str:
+        """The URL of ECR's API (and of the attached fake's own registry)."""
+        return f"{self.scheme}://{self.host}:{self.port}"
+
+    def attach(self, fake: ServedFake | None) -> None:
+        """Serve ``fake`` from now on (None: answer 503 until another is attached)."""
+        self._fake = fake
+
+    def registry_address(self, registry: tuple[str, str], default: tuple[str, str]) -> str:
+        """``host:port`` where clients reach the registry of (account, region)."""
+        if registry == default:
+            return f"{self.host}:{self.port}"
+        with self._lock:
+            listener = self._registry_listeners.get(registry)
+            if listener is None:
+                listener = self._registry_listeners[registry] = self._listen(0, registry)
+        return f"{self.host}:{listener.server_port}"
+
+    def _listen(self, port: int, registry: tuple[str, str] | None) -> BaseWSGIServer:
+        def app(environ: dict[str, object], start_response: object) -> Iterable[bytes]:
+            environ[REGISTRY_KEY] = registry
+            return self._wsgi(environ, start_response)  # type: ignore[arg-type]
+
+        server = make_server(
+            self.host,
+            port,
+            app,  # type: ignore[arg-type]
+            threaded=True,
+            request_handler=_RequestHandler,
+            ssl_context=self._ssl_context,
+        )
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, name=f"fake-ecr:{server.server_port}", daemon=True).start()
+        return server
+
+    @Request.application  # type: ignore[arg-type]
+    def _wsgi(self, request: Request) -> Response:
+        fake = self._fake
+        if fake is None:
+            return Response("no fake ECR is attached to this server", status=503)
+        target = request.headers.get("X-Amz-Target")
+        if request.method == "POST" and target is not None:
+            status, headers, body = fake.handle_api(
+                target, request.get_data(), region_of(request.headers, request.url)
+            )
+            return Response(body, status=status, headers=headers)
+        registry: tuple[str, str] | None = request.environ.get(REGISTRY_KEY)
+        return fake.serve_registry(request, registry)
+
+    def stop(self) -> None:
+        with self._lock:
+            listeners = [self._main, *self._registry_listeners.values()]
+            self._registry_listeners.clear()
+        for listener in listeners:
+            listener.shutdown()
+            listener.server_close()
