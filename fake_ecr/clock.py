@@ -30,8 +30,9 @@ def _seconds(value: float | timedelta) -> float:
 class Clock:
     """A clock tests steer: ``advance(hours=12)``, ``set(datetime(...))``."""
 
-    def __init__(self, source: Callable[[], float] = time.time) -> None:
-        self._source = source
+    def __init__(self, source: Callable[[], float] | None = None) -> None:
+        # Look time.time up at every call: freezegun and time-machine patch the attribute.
+        self._source = source if source is not None else lambda: time.time()
         self._offset = 0.0
         self._pinned: float | None = None
         self._lock = threading.Lock()

@@ -26,10 +26,10 @@ IMAGE_MANIFEST_TYPES = frozenset({DOCKER_SCHEMA1, DOCKER_SCHEMA1_SIGNED, DOCKER_
 INDEX_TYPES = frozenset({DOCKER_MANIFEST_LIST, OCI_INDEX})
 MANIFEST_TYPES = IMAGE_MANIFEST_TYPES | INDEX_TYPES
 
+DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
+OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 #: Config media types that make a manifest a runnable image rather than an artifact.
-IMAGE_CONFIG_TYPES = frozenset(
-    {"application/vnd.docker.container.image.v1+json", "application/vnd.oci.image.config.v1+json"}
-)
+IMAGE_CONFIG_TYPES = frozenset({DOCKER_CONFIG, OCI_CONFIG})
 
 
 @dataclass(frozen=True, slots=True)
