@@ -1,16 +1,24 @@
 """In-process routing of boto3/botocore ECR calls to the active fake.
 
-Owns a botocore ``before-send`` handler for the ``ecr`` service, registered
-first among botocore's built-in handlers when this module is imported, so
-every session and client created afterwards carries it - before or after a
-fake starts, from any session, and ahead of moto's own handler, so it works
-inside a user's ``moto.mock_aws()`` while every other service stays moto's.
+Owns a botocore ``before-call`` handler for the ``ecr`` service, registered
+among botocore's built-in handlers when this module is imported, so every
+session and client created afterwards carries it - before or after a fake
+starts, from any session.  botocore has serialized the request by then (the
+X-Amz-Target header and the JSON body); the handler hands both to the same
+protocol core the HTTP server uses (``fake_ecr.api.handle``) and parses the
+answer with botocore's own JSON parser, so in-process and over-the-socket
+calls run identical code below the HTTP envelope.
+
+Answering at ``before-call`` rather than ``before-send`` skips what a fake has no
+use for - signing, retries, the transport - which halves the cost of a call,
+needs no credentials, and keeps moto's ``before-send`` stubber from seeing ECR
+calls, so it works inside a user's ``moto.mock_aws()`` with every other service
+still moto's.  It is registered last, so a user's botocore ``Stubber`` still
+answers first.
 
 While no fake is active, or when a client was given an endpoint URL that is
 not an AWS host (such as a running fake-ecr server), the handler steps aside
-and botocore sends the request as usual.  The request's target and body go
-to the same protocol core the HTTP server uses (``fake_ecr.api.handle``): only
-the HTTP envelope is skipped (design.md "Getting calls in").
+and botocore sends the request as usual.
 
 Must not import werkzeug or ``fake_ecr.registry``.
 """
@@ -24,8 +32,10 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import botocore.handlers
-from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
+from botocore.model import OperationModel
+from botocore.parsers import ResponseParserFactory
 
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,]+/\d{8}/([a-z0-9-]+)/")
 _AWS_HOST = re.compile(r"(^|\.)(amazonaws\.com(\.cn)?|api\.aws|c2s\.ic\.gov|sc2s\.sgov\.gov)$")
@@ -76,25 +86,38 @@ class _Body:
         yield self._body
 
 
-def _before_send(request: AWSPreparedRequest, **_: Any) -> AWSResponse | None:
+_PARSER = ResponseParserFactory().create_parser("json")
+
+
+def _before_call(model: OperationModel, params: dict[str, Any], context: dict[str, Any], **_: Any) -> Any:
     if not _active:
         return None
     endpoint = _active[-1]
-    if not _AWS_HOST.search(urlsplit(request.url).hostname or ""):
+    url = str(params.get("url", ""))
+    if not _AWS_HOST.search(urlsplit(url).hostname or ""):
         return None  # a custom endpoint (a running fake-ecr server, LocalStack...): let it go out
-    target = request.headers.get("X-Amz-Target", b"")
-    body = request.body or b""
-    status, headers, payload = endpoint.handle_api(
+    headers = params["headers"]
+    target = headers.get("X-Amz-Target", "")
+    body = params.get("body") or b""
+    status, reply_headers, payload = endpoint.handle_api(
         target.decode() if isinstance(target, bytes) else str(target),
-        body.encode() if isinstance(body, str) else bytes(body) if not isinstance(body, bytes) else body,
-        region_of(request.headers, request.url),
+        body.encode() if isinstance(body, str) else bytes(body),
+        context.get("client_region") or region_of(headers, url),
     )
     http_headers = HTTPHeaders()
-    for key, value in headers.items():
+    for key, value in reply_headers.items():
         http_headers[key] = value
-    return AWSResponse(request.url, status, http_headers, _Body(payload))
+    http = AWSResponse(url, status, http_headers, _Body(payload))
+    response = {"status_code": status, "headers": http_headers, "body": payload, "context": context}
+    parsed = _PARSER.parse(response, model.output_shape)
+    if status >= 300:
+        # As botocore's endpoint does: an exception's own members (e.g. lastValidByteReceived) join the error.
+        error_shape = model.service_model.shape_for_error_code(parsed.get("Error", {}).get("Code"))
+        if error_shape is not None:
+            parsed.update(_PARSER.parse(response, error_shape))
+    return http, parsed
 
 
-_HANDLER = ("before-send.ecr", _before_send, botocore.handlers.REGISTER_FIRST)
+_HANDLER = ("before-call.ecr", _before_call, botocore.handlers.REGISTER_LAST)
 if _HANDLER not in botocore.handlers.BUILTIN_HANDLERS:
     botocore.handlers.BUILTIN_HANDLERS.append(_HANDLER)

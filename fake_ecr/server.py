@@ -20,14 +20,19 @@ from __future__ import annotations
 import ssl
 import threading
 from collections.abc import Iterable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
 from fake_ecr.boto import region_of
 from fake_ecr.settings import Settings
 
+#: How often a listener checks for shutdown: short, so a session's teardown is quick.
+POLL_INTERVAL = 0.05
 #: environ key carrying the (account, region) a registry listener serves
 REGISTRY_KEY = "fake_ecr.registry"
 
@@ -90,24 +95,26 @@ class FakeServer:
         return f"{self.host}:{listener.server_port}"
 
     def _listen(self, port: int, registry: tuple[str, str] | None) -> BaseWSGIServer:
-        def app(environ: dict[str, object], start_response: object) -> Iterable[bytes]:
+        def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
             environ[REGISTRY_KEY] = registry
-            return self._wsgi(environ, start_response)  # type: ignore[arg-type]
+            return self._respond(Request(environ))(environ, start_response)
 
-        server = make_server(
-            self.host,
-            port,
-            app,  # type: ignore[arg-type]
-            threaded=True,
-            request_handler=_RequestHandler,
-            ssl_context=self._ssl_context,
-        )
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, name=f"fake-ecr:{server.server_port}", daemon=True).start()
+        try:
+            server = make_server(
+                self.host, port, app, threaded=True, request_handler=_RequestHandler, ssl_context=self._ssl_context
+            )
+        except SystemExit:
+            # werkzeug prints why it could not bind and exits; a library must not end its caller's process.
+            raise OSError(f"cannot listen on {self.host}:{port}") from None
+        threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": POLL_INTERVAL},
+            name=f"fake-ecr:{server.server_port}",
+            daemon=True,
+        ).start()
         return server
 
-    @Request.application  # type: ignore[arg-type]
-    def _wsgi(self, request: Request) -> Response:
+    def _respond(self, request: Request) -> Response:
         fake = self._fake
         if fake is None:
             return Response("no fake ECR is attached to this server", status=503)
