@@ -169,6 +169,7 @@ def parse_manifest(data: bytes, declared_media_type: str | None = None) -> Manif
         raise ManifestInvalid()
     subject = document.get("subject")
     artifact_type = document.get("artifactType")
+    layers: tuple[Descriptor, ...]
     if media_type in INDEX_TYPES:
         config, layers = None, ()
         manifests = _descriptors(document.get("manifests"))

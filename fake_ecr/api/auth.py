@@ -1,11 +1,11 @@
-"""GetAuthorizationToken and the registry credentials it issues (ecr-behaviour §2.4, §4.1).
+"""GetAuthorizationToken: registry credentials for docker and the AWS CLI (ecr-behaviour §2.4, §4.1, §9).
 
-Owns the token format: ``base64("AWS:" + password)`` where the password is an
-opaque base64 blob naming the account, region and expiry, sealed with a
-per-process HMAC key, so the registry can tell a genuine, unexpired token for
-its own account and region from anything else.  Tokens last 12 hours on the
-fake's clock.  Must not import werkzeug or ``fake_ecr.registry`` (the
-registry imports ``verify_password`` from here through ``fake_ecr.tokens``).
+Owns the operation's response: one ``authorizationData`` per requested registry,
+each with a token ``base64("AWS:" + password)`` that lasts 12 hours on the fake's
+clock and the ``proxyEndpoint`` where that registry is reached (ECR's host, or
+the running server's address).  The token format itself is ``fake_ecr.tokens``'s,
+so the registry can check a password without importing the control plane.
+Must not import werkzeug or ``fake_ecr.registry``.
 """
 
 from __future__ import annotations

@@ -168,7 +168,7 @@ def register_error(error_type: type[errors.EcrError], code: str) -> None:
 
 def error_code(error: errors.EcrError) -> str:
     for klass in type(error).__mro__:
-        code = ERROR_CODES.get(klass)  # type: ignore[call-overload]
+        code = ERROR_CODES.get(klass)
         if code is not None:
             return code
     raise LookupError(f"no control-plane code for {type(error).__name__}")
@@ -203,6 +203,15 @@ def render_error(error: errors.EcrError) -> tuple[int, dict[str, str], bytes]:
 # --- the protocol core ---------------------------------------------------------------
 
 
+def _without_nulls(value: Any) -> Any:
+    """JSON ``null`` members count as absent, as AWS's JSON protocol treats them."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
 def handle(fake: Fake, caller: Caller, target: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
     """Serve one JSON 1.1 request: (status, headers, body)."""
     prefix = target_prefix()
@@ -211,8 +220,8 @@ def handle(fake: Fake, caller: Caller, target: str, body: bytes) -> tuple[int, d
         return _reply(400, {"__type": "UnknownOperationException", "message": f"Unknown operation {target!r}"})
     try:
         try:
-            params = json.loads(body) if body else {}
-        except (ValueError, UnicodeDecodeError):
+            params = _without_nulls(json.loads(body)) if body else {}
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise errors.MalformedRequest("Request body is not valid JSON") from None
         validate_request(name, params)
         fake.calls.append((name, params))
@@ -225,7 +234,7 @@ def handle(fake: Fake, caller: Caller, target: str, body: bytes) -> tuple[int, d
         return _reply(200, result)
     except errors.EcrError as error:
         return render_error(error)
-    except Exception as error:  # noqa: BLE001 - a bug in the fake: answer 500, keep it for the test
+    except Exception as error:  # a bug in the fake: answer 500, keep it for the test
         log.exception("fake-ecr failed serving %s", name)
         fake.internal_errors.append(error)
         return _reply(500, {"__type": "ServerException", "message": f"fake-ecr internal error: {error!r}"})

@@ -14,7 +14,6 @@ from fake_ecr import errors
 from fake_ecr.api import render
 from fake_ecr.api.core import Call, Params, Response, operation
 from fake_ecr.model import ImageId, ImageView
-from fake_ecr.service_model import paginate
 
 #: DescribeImages extras from other areas (scan status), keyed by name: (call, registry id, name, view) -> members.
 DETAIL_EXTENSIONS: dict[str, Callable[[Call, str, str, ImageView], dict[str, Any]]] = {}
@@ -24,25 +23,29 @@ def image_ids(params: Params) -> list[ImageId]:
     return [ImageId(i.get("imageDigest"), i.get("imageTag")) for i in params["imageIds"]]
 
 
-def _page(operation_name: str, params: Params, key: str, items: list[Any]) -> Response:
-    page, next_token = paginate(operation_name, params, items)
-    response: Response = {key: list(page)}
-    if next_token is not None:
-        response["nextToken"] = next_token
-    return response
-
-
 def _select(views: Iterable[ImageView], params: Params) -> list[ImageView]:
     """Apply filter.tagStatus and filter.imageStatus (defaults: ANY tags, ACTIVE images; §2.2)."""
     selection = params.get("filter") or {}
-    tag_status = selection.get("tagStatus", "ANY")
-    image_status = selection.get("imageStatus", "ACTIVE")
+    tag_status = selection.get("tagStatus") or "ANY"
+    image_status = selection.get("imageStatus") or "ACTIVE"
     return [
         v
         for v in views
         if (tag_status == "ANY" or (tag_status == "TAGGED") == bool(v.image_tags))
-        and (image_status == "ANY" or v.image.image_status == image_status)
+        and image_status in ("ANY", v.image.image_status)
     ]
+
+
+def _manifest_bytes(image_manifest: str) -> bytes:
+    """The manifest as the UTF-8 bytes its digest is taken over (§2.2 PutImage).
+
+    JSON escapes can smuggle in lone surrogates, which no UTF-8 text holds: such a
+    manifest is not valid JSON text, so ECR's "Invalid JSON syntax" (§3 #16).
+    """
+    try:
+        return image_manifest.encode()
+    except UnicodeEncodeError:
+        raise errors.ManifestInvalid() from None
 
 
 @operation("PutImage")
@@ -51,7 +54,7 @@ def put_image(call: Call, params: Params) -> Response:
     name = params["repositoryName"]
     result = registry.put_image(
         name,
-        params["imageManifest"].encode(),
+        _manifest_bytes(params["imageManifest"]),
         media_type=params.get("imageManifestMediaType"),
         image_tag=params.get("imageTag"),
         image_digest=params.get("imageDigest"),
@@ -89,24 +92,13 @@ def list_images(call: Call, params: Params) -> Response:
         for v in views
         for tag in (v.image_tags or (None,))
     ]
-    return _page("ListImages", params, "imageIds", entries)
+    return render.page("ListImages", params, "imageIds", entries, dict)
 
 
 @operation("DescribeImages")
 def describe_images(call: Call, params: Params) -> Response:
     registry = call.registry(params)
     name = params["repositoryName"]
-    if "imageIds" in params:
-        if "maxResults" in params or "nextToken" in params:
-            # imageIds cannot be combined with paging (§2.2); UNCONFIRMED wording.
-            raise errors.InvalidParameter("maxResults", "Cannot specify maxResults or nextToken with imageIds")
-        by_digest = {}
-        for image_id in image_ids(params):
-            view = registry.resolve_image(name, image_id)
-            by_digest.setdefault(view.image.image_digest, view)
-        views = list(by_digest.values())
-    else:
-        views = _select(registry.images(name), params)
 
     def detail(view: ImageView) -> dict[str, Any]:
         wire = render.image_detail(view, registry.registry_id, name)
@@ -114,10 +106,10 @@ def describe_images(call: Call, params: Params) -> Response:
             wire.update(extend(call, registry.registry_id, name, view))
         return wire
 
-    if "imageIds" in params:
-        return {"imageDetails": [detail(v) for v in views]}
-    page, next_token = paginate("DescribeImages", params, views)
-    response: Response = {"imageDetails": [detail(v) for v in page]}
-    if next_token is not None:
-        response["nextToken"] = next_token
-    return response
+    requested = params.get("imageIds")
+    if requested is None:
+        return render.page("DescribeImages", params, "imageDetails", _select(registry.images(name), params), detail)
+    render.refuse_paging_with(params, "imageIds")
+    # Any id that names no image fails the whole call (§2.2 DescribeImages); one detail per image.
+    views = {view.image.image_digest: view for view in (registry.resolve_image(name, i) for i in image_ids(params))}
+    return {"imageDetails": [detail(v) for v in views.values()]}

@@ -8,10 +8,33 @@ seconds; absent members omitted, §1.1).  Must not import werkzeug or
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
-from fake_ecr.api.core import Call
+from fake_ecr import errors
+from fake_ecr.api.core import Call, Params, Response
 from fake_ecr.model import ImageFailure, ImageId, ImageRecord, ImageView, RepositoryRecord
+from fake_ecr.service_model import paginate
+
+T = TypeVar("T")
+
+
+def page(operation: str, params: Params, key: str, items: Sequence[T], shape: Callable[[T], Any]) -> Response:
+    """One page of a listing under ``key``, each item in its wire ``shape``, and ``nextToken`` if more follow."""
+    selected, next_token = paginate(operation, params, items)
+    response: Response = {key: [shape(item) for item in selected]}
+    if next_token is not None:
+        response["nextToken"] = next_token
+    return response
+
+
+def refuse_paging_with(params: Params, ids_member: str) -> None:
+    """A request naming its items (``repositoryNames``, ``imageIds``) cannot also page (§1.5).
+
+    UNCONFIRMED wording: ECR's model documents only the rule.
+    """
+    if params.get("maxResults") is not None or params.get("nextToken") is not None:
+        raise errors.InvalidParameter("maxResults", f"Cannot specify maxResults or nextToken with {ids_member}")
 
 
 def repository_uri(call: Call, record: RepositoryRecord) -> str:
@@ -97,4 +120,6 @@ def image_detail(view: ImageView, registry_id: str, repository_name: str) -> dic
         wire["lastRecordedPullTime"] = record.last_recorded_pull_time
     if record.subject_digest is not None:
         wire["subjectManifestDigest"] = record.subject_digest
+    if record.last_archived_at is not None:
+        wire["lastArchivedAt"] = record.last_archived_at
     return wire

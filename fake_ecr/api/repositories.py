@@ -19,7 +19,6 @@ from fake_ecr.api.core import Call, Params, Response, operation
 from fake_ecr.api.tags import merge_tags
 from fake_ecr.model import TagMutabilityFilter
 from fake_ecr.model.records import IMMUTABLE_WITH_EXCLUSION, MUTABLE_WITH_EXCLUSION, partition_of
-from fake_ecr.service_model import paginate
 
 WITH_EXCLUSION = (IMMUTABLE_WITH_EXCLUSION, MUTABLE_WITH_EXCLUSION)
 
@@ -42,7 +41,7 @@ def mutability_filters(mutability: str, filters: Sequence[dict[str, str]] | None
     return tuple(TagMutabilityFilter(f["filterType"], f["filter"]) for f in filters or ())
 
 
-def _encryption(call: Call, params: Params, registry_id: str) -> dict[str, Any]:
+def _encryption(params: Params, registry_id: str, region: str) -> dict[str, Any]:
     config = params.get("encryptionConfiguration") or {"encryptionType": "AES256"}
     encryption_type, kms_key = config["encryptionType"], config.get("kmsKey")
     if encryption_type == "AES256" and kms_key is not None:
@@ -51,17 +50,26 @@ def _encryption(call: Call, params: Params, registry_id: str) -> dict[str, Any]:
             "encryptionConfiguration", "KMS key cannot be specified when the encryption type is AES256"
         )
     if encryption_type != "AES256" and kms_key is None:
-        # No key: the AWS-managed aws/ecr key, shown as a key ARN (§2.1 CreateRepository).
-        region = call.caller.region
-        kms_key = f"arn:{partition_of(region)}:kms:{region}:{registry_id}:key/{uuid.uuid4()}"
+        kms_key = aws_managed_key_arn(registry_id, region)
     return {"encryption_type": encryption_type, "kms_key": kms_key}
+
+
+def aws_managed_key_arn(registry_id: str, region: str) -> str:
+    """The ARN of the AWS-managed ``aws/ecr`` key KMS encryption uses when no key is named (§2.1, §7.11).
+
+    That key is one per account and region, so every repository of a registry shows the same ARN;
+    its id is derived from the registry (UNCONFIRMED: moto draws a new id per repository).
+    """
+    key_id = uuid.uuid5(uuid.NAMESPACE_URL, f"aws/ecr:{registry_id}:{region}")
+    return f"arn:{partition_of(region)}:kms:{region}:{registry_id}:key/{key_id}"
 
 
 @operation("CreateRepository")
 def create_repository(call: Call, params: Params) -> Response:
     registry = call.registry(params)
     name = params["repositoryName"]
-    mutability = params.get("imageTagMutability", "MUTABLE")
+    # A JSON null is an absent member (AWS's JSON protocol), hence `or` for every default here.
+    mutability = params.get("imageTagMutability") or "MUTABLE"
     arn = f"arn:{partition_of(registry.region)}:ecr:{registry.region}:{registry.registry_id}:repository/{name}"
     record = registry.create_repository(
         name,
@@ -69,9 +77,9 @@ def create_repository(call: Call, params: Params) -> Response:
         image_tag_mutability_exclusion_filters=mutability_filters(
             mutability, params.get("imageTagMutabilityExclusionFilters")
         ),
-        scan_on_push=bool(params.get("imageScanningConfiguration", {}).get("scanOnPush", False)),
-        resource_tags=merge_tags(arn, (), params.get("tags", ())),
-        **_encryption(call, params, registry.registry_id),
+        scan_on_push=bool((params.get("imageScanningConfiguration") or {}).get("scanOnPush")),
+        resource_tags=merge_tags(arn, (), params.get("tags") or ()),
+        **_encryption(params, registry.registry_id, registry.region),
     )
     return {"repository": render.repository(call, record)}
 
@@ -79,20 +87,15 @@ def create_repository(call: Call, params: Params) -> Response:
 @operation("DescribeRepositories")
 def describe_repositories(call: Call, params: Params) -> Response:
     names = params.get("repositoryNames")
-    if names is not None and ("maxResults" in params or "nextToken" in params):
-        # repositoryNames cannot be combined with paging (§1.5); UNCONFIRMED wording.
-        raise errors.InvalidParameter("maxResults", "Cannot specify maxResults or nextToken with repositoryNames")
+    if names is not None:
+        render.refuse_paging_with(params, "repositoryNames")
     records = call.registry(params).repositories(names)
-    page, next_token = paginate("DescribeRepositories", params, records)
-    response: Response = {"repositories": [render.repository(call, r) for r in page]}
-    if next_token is not None:
-        response["nextToken"] = next_token
-    return response
+    return render.page("DescribeRepositories", params, "repositories", records, lambda r: render.repository(call, r))
 
 
 @operation("DeleteRepository")
 def delete_repository(call: Call, params: Params) -> Response:
-    record = call.registry(params).delete_repository(params["repositoryName"], bool(params.get("force", False)))
+    record = call.registry(params).delete_repository(params["repositoryName"], bool(params.get("force")))
     return {"repository": render.repository(call, record)}
 
 
@@ -117,7 +120,7 @@ def put_image_tag_mutability(call: Call, params: Params) -> Response:
 
 @operation("PutImageScanningConfiguration")
 def put_image_scanning_configuration(call: Call, params: Params) -> Response:
-    scan_on_push = bool(params["imageScanningConfiguration"].get("scanOnPush", False))
+    scan_on_push = bool(params["imageScanningConfiguration"].get("scanOnPush"))
     _, record = call.registry(params).modify_repository(
         params["repositoryName"], lambda r: replace(r, scan_on_push=scan_on_push)
     )
