@@ -1,0 +1,332 @@
+"""The ``fake-ecr`` command: ``serve`` runs a fake as a local service, ``demo`` walks ECR's tutorial.
+
+Owns argument parsing, the serve loop (SIGINT/SIGTERM end it cleanly) and the demo: a table of
+tutorial steps, each a title, the AWS CLI command a user would type, and a function that does the same
+through boto3 against an embedded fake and returns what it observed.  Steps that push and pull through
+the registry join that table as further rows.
+
+Sits at the top of the import graph: may import anything in fake_ecr; must not import pytest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import re
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timezone
+from types import FrameType
+from typing import Any
+
+from fake_ecr import __version__, images
+from fake_ecr.fake import FakeEcr
+from fake_ecr.model import Registry
+from fake_ecr.server import FakeServer
+from fake_ecr.settings import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Settings
+
+#: ``serve``'s default port: clear of moto_server's 5000 and LocalStack's 4566, so they can run alongside.
+DEFAULT_PORT = 5010
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+#: An AWS account id is 12 digits; ECR's registryId has the same pattern ([M] RegistryId).
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")
+
+
+def upload_blobs(registry: Registry, repository_name: str, blobs: Iterable[images.Blob]) -> list[str]:
+    """Store blobs in a repository through the model's upload API, as a push does before its manifest.
+
+    A blob the repository already holds is accepted again (``exists_is_error=False``, as the registry's
+    blob upload behaves).  Returns the stored digests.
+    """
+    digests = []
+    for blob in blobs:
+        upload = registry.start_upload(repository_name)
+        registry.append_upload(repository_name, upload.upload_id, [blob.data])
+        digests.append(
+            registry.complete_upload(repository_name, upload.upload_id, [blob.digest], exists_is_error=False)
+        )
+    return digests
+
+
+# --- serve ---------------------------------------------------------------------------------------------
+
+
+class _StopRequested(Exception):
+    """Raised in the main thread by SIGINT or SIGTERM to end ``serve``."""
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    raise _StopRequested(signal.Signals(signum).name)
+
+
+def _serve(options: argparse.Namespace) -> int:
+    settings = Settings(account_id=options.account_id, region=options.region)
+    try:
+        server = FakeServer.for_settings(settings, options.host, options.port)
+    except OSError as error:
+        # werkzeug has printed why (and a hint when the port is taken); say which address it was.
+        print(f"fake-ecr: {error}", file=sys.stderr)
+        return 1
+    fake = FakeEcr(settings, server=server)
+    previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+    try:
+        # Handlers first: a client that reads the banner may signal at once.
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, _raise_stop)
+        fake.start()
+        print(f"fake-ecr {__version__} serving Amazon ECR's API and registry at {server.endpoint}")
+        print(f"account {settings.account_id}, region {settings.region}; stop with Ctrl+C (SIGINT) or SIGTERM")
+        print("Point the AWS CLI and SDKs at it:")
+        for name, value in sorted(fake.env.items()):
+            print(f"  export {name}={value}")
+        sys.stdout.flush()
+        threading.Event().wait()  # until a signal handler raises _StopRequested
+    except _StopRequested as stop:
+        print(f"fake-ecr: {stop}, stopped", flush=True)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        fake.stop()
+        server.stop()
+    return 0
+
+
+# --- demo ----------------------------------------------------------------------------------------------
+
+
+class DemoStepFailed(Exception):
+    """A demo step saw something other than what ECR answers."""
+
+
+def _expect(condition: bool, what: str) -> None:
+    if not condition:
+        raise DemoStepFailed(what)
+
+
+@dataclass
+class Demo:
+    """What the tutorial's steps share: the embedded fake, a boto3 client, the repository and the image."""
+
+    fake: FakeEcr
+    ecr: Any
+    repository_name: str = "my-repository"
+    image: images.Image = field(
+        default_factory=lambda: images.image(files={"hello.txt": "Hello from fake-ecr!\n"}, cmd=["cat", "/hello.txt"])
+    )
+
+    @property
+    def placeholders(self) -> dict[str, str]:
+        return {"repository": self.repository_name, "region": self.fake.settings.region}
+
+
+def _image_id(image_id: dict[str, str]) -> str:
+    tag = image_id.get("imageTag")
+    return image_id["imageDigest"] if tag is None else f"{image_id['imageDigest']} (tag {tag})"
+
+
+def _create_repository(demo: Demo) -> list[str]:
+    repository = demo.ecr.create_repository(repositoryName=demo.repository_name)["repository"]
+    _expect(repository["repositoryName"] == demo.repository_name, f"created {repository['repositoryName']}")
+    return [f"repositoryArn: {repository['repositoryArn']}", f"repositoryUri: {repository['repositoryUri']}"]
+
+
+def _get_login_password(demo: Demo) -> list[str]:
+    # get-login-password prints the password half of the decoded authorizationToken [CLI-cust] (§2.4).
+    data = demo.ecr.get_authorization_token()["authorizationData"][0]
+    username, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
+    _expect(username == "AWS" and bool(password), "the token is not base64('AWS:<password>')")
+    expires_at = data["expiresAt"].astimezone(timezone.utc).isoformat(timespec="seconds")
+    return [
+        f"password: {password[:24]}... ({len(password)} characters), user name {username}",
+        f"for {data['proxyEndpoint']}, valid until {expires_at}",
+    ]
+
+
+def _describe_repositories(demo: Demo) -> list[str]:
+    repositories = demo.ecr.describe_repositories(repositoryNames=[demo.repository_name])["repositories"]
+    _expect([r["repositoryName"] for r in repositories] == [demo.repository_name], "the repository is not listed")
+    return [
+        f"{r['repositoryName']}: tags {r['imageTagMutability']}, "
+        f"encryption {r['encryptionConfiguration']['encryptionType']}, "
+        f"scan on push {r['imageScanningConfiguration']['scanOnPush']}"
+        for r in repositories
+    ]
+
+
+def _upload_blobs(demo: Demo) -> list[str]:
+    blobs = demo.image.blobs()
+    upload_blobs(demo.fake.registry(), demo.repository_name, blobs)
+    return [f"{blob.digest} ({blob.size} bytes, {blob.media_type})" for blob in blobs]
+
+
+def _put_image(demo: Demo) -> list[str]:
+    image = demo.ecr.put_image(
+        repositoryName=demo.repository_name, imageManifest=demo.image.manifest.decode(), imageTag="latest"
+    )["image"]
+    _expect(image["imageId"]["imageDigest"] == demo.image.digest, "the digest is not the manifest's sha256")
+    return [f"imageId: {_image_id(image['imageId'])}", f"imageManifestMediaType: {image['imageManifestMediaType']}"]
+
+
+def _describe_images(demo: Demo) -> list[str]:
+    details = demo.ecr.describe_images(repositoryName=demo.repository_name)["imageDetails"]
+    _expect([d["imageDigest"] for d in details] == [demo.image.digest], "the pushed image is not described")
+    _expect(details[0]["imageSizeInBytes"] == demo.image.size_in_bytes, "imageSizeInBytes is not config + layers")
+    return [
+        f"{d['imageDigest']} tags {d.get('imageTags', [])}, {d['imageSizeInBytes']} bytes, "
+        f"pushed {d['imagePushedAt'].astimezone(timezone.utc).isoformat(timespec='seconds')}"
+        for d in details
+    ]
+
+
+def _list_images(demo: Demo) -> list[str]:
+    image_ids = demo.ecr.list_images(repositoryName=demo.repository_name)["imageIds"]
+    _expect(image_ids == [{"imageDigest": demo.image.digest, "imageTag": "latest"}], f"listed {image_ids}")
+    return [f"imageId: {_image_id(image_id)}" for image_id in image_ids]
+
+
+def _batch_delete_image(demo: Demo) -> list[str]:
+    result = demo.ecr.batch_delete_image(repositoryName=demo.repository_name, imageIds=[{"imageTag": "latest"}])
+    _expect(not result["failures"], f"failures: {result['failures']}")
+    return [f"deleted: {_image_id(image_id)}" for image_id in result["imageIds"]]
+
+
+def _delete_repository(demo: Demo) -> list[str]:
+    repository = demo.ecr.delete_repository(repositoryName=demo.repository_name, force=True)["repository"]
+    remaining = [r["repositoryName"] for r in demo.ecr.describe_repositories()["repositories"]]
+    _expect(demo.repository_name not in remaining, "the repository is still listed")
+    return [f"deleted {repository['repositoryArn']}"]
+
+
+@dataclass(frozen=True)
+class DemoStep:
+    """One step of the tutorial: what it does, the command a user would type, and the same through boto3."""
+
+    title: str
+    commands: tuple[str, ...]
+    run: Callable[[Demo], list[str]]
+
+
+DEMO_STEPS: list[DemoStep] = [
+    DemoStep(
+        "Create a repository",
+        ("aws ecr create-repository --repository-name {repository} --region {region}",),
+        _create_repository,
+    ),
+    DemoStep(
+        "Get a password to log in to the registry (GetAuthorizationToken)",
+        ("aws ecr get-login-password --region {region}",),
+        _get_login_password,
+    ),
+    DemoStep(
+        "Describe the repository",
+        ("aws ecr describe-repositories --repository-names {repository} --region {region}",),
+        _describe_repositories,
+    ),
+    DemoStep(
+        "Upload the image's config and layer (seeded through fake-ecr's model)",
+        (
+            "aws ecr initiate-layer-upload --repository-name {repository} --region {region}",
+            "aws ecr upload-layer-part --repository-name {repository} --upload-id <uploadId> --part-first-byte 0 "
+            "--part-last-byte <size - 1> --layer-part-blob fileb://<blob> --region {region}",
+            "aws ecr complete-layer-upload --repository-name {repository} --upload-id <uploadId> "
+            "--layer-digests <digest> --region {region}",
+        ),
+        _upload_blobs,
+    ),
+    DemoStep(
+        "Put the image manifest, tagged latest",
+        (
+            "aws ecr put-image --repository-name {repository} --image-tag latest "
+            "--image-manifest file://manifest.json --region {region}",
+        ),
+        _put_image,
+    ),
+    DemoStep(
+        "Describe the images",
+        ("aws ecr describe-images --repository-name {repository} --region {region}",),
+        _describe_images,
+    ),
+    DemoStep(
+        "List the images",
+        ("aws ecr list-images --repository-name {repository} --region {region}",),
+        _list_images,
+    ),
+    DemoStep(
+        "Delete the image by its tag",
+        ("aws ecr batch-delete-image --repository-name {repository} --image-ids imageTag=latest --region {region}",),
+        _batch_delete_image,
+    ),
+    DemoStep(
+        "Delete the repository",
+        ("aws ecr delete-repository --repository-name {repository} --force --region {region}",),
+        _delete_repository,
+    ),
+]
+
+
+def _run_demo(options: argparse.Namespace) -> int:
+    settings = Settings(account_id=options.account_id, region=options.region)
+    # A server runs so repositoryUri and proxyEndpoint name an address a client on this machine can reach.
+    with FakeEcr(settings, server=True) as fake:
+        demo = Demo(fake, fake.client())
+        print(
+            f"fake-ecr demo: the Amazon ECR tutorial against an embedded fake (account {settings.account_id}, "
+            f"region {settings.region})"
+        )
+        print("Each step runs through boto3 in this process; `$` lines are the AWS CLI commands it stands for.")
+        for number, step in enumerate(DEMO_STEPS, start=1):
+            print(f"\n[{number}/{len(DEMO_STEPS)}] {step.title}")
+            for command in step.commands:
+                print(f"  $ {command.format_map(demo.placeholders)}")
+            try:
+                observed = step.run(demo)
+            except Exception as error:  # noqa: BLE001 - any failure of a step is reported and ends the demo
+                print(f"  FAILED: {type(error).__name__}: {error}", flush=True)
+                print(f"\nfake-ecr demo: step {number} of {len(DEMO_STEPS)} failed")
+                return 1
+            for line in observed:
+                print(f"  {line}")
+            sys.stdout.flush()
+    print(f"\nfake-ecr demo: all {len(DEMO_STEPS)} steps passed")
+    return 0
+
+
+# --- the command line ----------------------------------------------------------------------------------
+
+
+def _account_id(text: str) -> str:
+    if not _ACCOUNT_ID.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"an AWS account id is 12 digits, not {text!r}")
+    return text
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fake-ecr", description="A faithful, offline Amazon ECR for tests.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{serve,demo}")
+    where = argparse.ArgumentParser(add_help=False)
+    where.add_argument("--account-id", type=_account_id, default=DEFAULT_ACCOUNT_ID, help="the caller's account")
+    where.add_argument("--region", default=DEFAULT_REGION, help="the region used when a request names none")
+    serve = commands.add_parser(
+        "serve", parents=[where], help="serve ECR's API and registry on one port until interrupted"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port (default: %(default)s)")
+    serve.set_defaults(handler=_serve)
+    demo = commands.add_parser("demo", parents=[where], help="walk the ECR tutorial against an embedded fake")
+    demo.set_defaults(handler=_run_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``fake-ecr``; returns the exit status."""
+    options = _parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = options.handler
+    return handler(options)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
