@@ -27,12 +27,16 @@ def _seconds(value: float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+def _system_time() -> float:
+    return time.time()
+
+
 class Clock:
     """A clock tests steer: ``advance(hours=12)``, ``set(datetime(...))``."""
 
     def __init__(self, source: Callable[[], float] | None = None) -> None:
         # Look time.time up at every call: freezegun and time-machine patch the attribute.
-        self._source = source if source is not None else lambda: time.time()
+        self._source = source if source is not None else _system_time
         self._offset = 0.0
         self._pinned: float | None = None
         self._lock = threading.Lock()

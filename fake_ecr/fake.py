@@ -25,8 +25,11 @@ from werkzeug.wrappers import Request, Response
 from fake_ecr import api, boto
 from fake_ecr.api.core import Caller
 from fake_ecr.clock import Clock
+from fake_ecr.lifecycle_runs import LifecycleRun, LifecycleSchedule, apply_lifecycle_policies
 from fake_ecr.model import Backend, Registry
 from fake_ecr.model.records import registry_dns_suffix
+from fake_ecr.registry import registry_of_host, serve
+from fake_ecr.scanning.engine import FindingsSpec, ScanResult, as_findings, engine_for
 from fake_ecr.server import FakeServer
 from fake_ecr.settings import Settings
 
@@ -58,6 +61,7 @@ class FakeEcr:
         self._saved_env: dict[str, str | None] = {}
         self._active = False
         self._context = self._fresh_context()
+        self._lifecycle_schedule: LifecycleSchedule | None = None
 
     # --- life -----------------------------------------------------------------------
 
@@ -70,6 +74,9 @@ class FakeEcr:
         if self._server is not None:
             self._server.attach(self)
         self._patch_environment()
+        if self._lifecycle_schedule is None:
+            self._lifecycle_schedule = LifecycleSchedule(self.clock.now())
+            self.clock.on_change(self._clock_changed)
         boto.activate(self)
         self._active = True
         return self
@@ -112,9 +119,11 @@ class FakeEcr:
         self._context = self._fresh_context()
 
     def _fresh_context(self) -> api.Fake:
-        return api.Fake(
+        context = api.Fake(
             Backend(self.clock), self.settings, self.registry_host, check_responses=self.settings.check_responses
         )
+        engine_for(context.backend, self.settings)  # scans on push from the first push on
+        return context
 
     def _patch_environment(self) -> None:
         wanted = dict(TEST_CREDENTIALS)
@@ -154,9 +163,18 @@ class FakeEcr:
         return api.handle(self._context, caller, target, body)
 
     def serve_registry(self, request: Request, registry: tuple[str, str] | None) -> Response:
-        # The OCI registry arrives with the registry issue; until then /v2/ says so in OCI's words.
-        body = '{"errors":[{"code":"UNSUPPORTED","message":"the registry is not served yet","detail":null}]}'
-        return Response(body, status=404, content_type="application/json")
+        """Serve the OCI registry of (account, region): the one an ECR host name in ``Host`` names,
+        else the one the request's listener serves (None: the settings' account and region)."""
+        account_id, region = (
+            registry_of_host(request.host) or registry or (self.settings.account_id, self.settings.region)
+        )
+        return serve(
+            request,
+            self.backend.registry(account_id, region),
+            self.clock,
+            require_auth=self.settings.registry_auth,
+            internal_errors=self.internal_errors,
+        )
 
     # --- seeding and inspection -------------------------------------------------------
 
@@ -182,6 +200,50 @@ class FakeEcr:
                 raise RuntimeError("this fake runs no server: use FakeEcr(server=True) or the fake_ecr_server fixture")
             kwargs.setdefault("endpoint_url", self._server.endpoint)
         return boto3.client(service_name, **kwargs)
+
+    def set_findings(
+        self,
+        reference: str,
+        findings: FindingsSpec | None = None,
+        *,
+        status: str | None = None,
+        description: str | None = None,
+        account_id: str | None = None,
+        region: str | None = None,
+    ) -> None:
+        """Decide what scans of one image report, instead of what its layers hold (ecr-behaviour §5).
+
+        ``reference`` is ``"repository:tag"`` or ``"repository@sha256:<hex>"`` (a digest wins over a
+        tag); the image need not exist yet.  Its finished scan changes now, and every later scan
+        reports the same.  ``findings`` are ``fake_ecr.scanning.vulnerabilities.Finding`` objects or
+        dicts: ``name`` (the CVE), ``severity`` (ECR's FindingSeverity), ``package_name`` and
+        ``package_version`` are required; ``ecosystem`` (``dpkg`` or ``apk``: how the versions are
+        spelled, default ``dpkg``), ``description``, ``uri``, ``fixed_in_version``, ``source``
+        (default ``NVD``), ``cvss2_score``/``cvss2_vector`` and ``cvss3_score``/``cvss3_vector`` are
+        optional.  ``status`` (default: what a successful scan reports, COMPLETE or ACTIVE) may be
+        any ScanStatus, e.g. ``"FAILED"``; ``description`` replaces the status's usual text.
+        """
+        result = ScanResult(as_findings(findings), status, description)
+        engine_for(self.backend, self.settings).set_result(self.registry(account_id, region), reference, result)
+
+    def complete_scans(self) -> int:
+        """Finish every running scan now, whatever ``Settings.scan_delay``; returns how many finished."""
+        return engine_for(self.backend, self.settings).complete_scans(self.backend.registries())
+
+    def run_lifecycle(self, account_id: str | None = None, region: str | None = None) -> list[LifecycleRun]:
+        """Apply the stored lifecycle policies of one registry now, as ECR's daily run does (§6.2).
+
+        Every repository with a policy is evaluated on the fake's clock; returns what each run did.
+        """
+        return apply_lifecycle_policies(self.registry(account_id, region), self.clock.now())
+
+    def _clock_changed(self, now: float) -> None:
+        # With Settings.lifecycle_on_clock, ECR's daily evaluation (§6.2 item 6) of every registry
+        # happens when the clock passes it; a stopped fake ignores its clock.
+        schedule = self._lifecycle_schedule
+        if self._active and self.settings.lifecycle_on_clock and schedule is not None and schedule.due(now):
+            for registry in self.backend.registries():
+                apply_lifecycle_policies(registry, now)
 
     @property
     def env(self) -> dict[str, str]:

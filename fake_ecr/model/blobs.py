@@ -19,12 +19,14 @@ import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO
 
 from fake_ecr.digest import DigestingWriter
 
 #: Bodies larger than this go to an anonymous temporary file instead of memory.
 SPILL_THRESHOLD = 4 * 1024 * 1024
+#: Every part of an upload but the last must hold at least this much (§2.3 CompleteLayerUpload, §8).
+MIN_PART_SIZE = 5 * 1024 * 1024
 #: Size of the pieces a blob is read back in.
 READ_CHUNK = 1024 * 1024
 
@@ -32,9 +34,9 @@ READ_CHUNK = 1024 * 1024
 class StoredBlob:
     """One blob's bytes, in memory or in an anonymous temporary file."""
 
-    __slots__ = ("digest", "size", "_data", "_file")
+    __slots__ = ("_data", "_file", "digest", "size")
 
-    def __init__(self, digest: str, size: int, data: bytes | None, file: BinaryIO | None) -> None:
+    def __init__(self, digest: str, size: int, data: bytes | None, file: IO[bytes] | None) -> None:
         self.digest = digest
         self.size = size
         self._data = data
@@ -81,7 +83,8 @@ class UploadSession:
         self.parts = 0
         self.part_sizes: list[int] = []
         self._writer = DigestingWriter()
-        self._body: tempfile.SpooledTemporaryFile[bytes] = tempfile.SpooledTemporaryFile(
+        # The body outlives this call: seal() hands it on or discard() closes it.
+        self._body: tempfile.SpooledTemporaryFile[bytes] = tempfile.SpooledTemporaryFile(  # noqa: SIM115
             max_size=SPILL_THRESHOLD
         )
 
@@ -95,24 +98,38 @@ class UploadSession:
         return self._writer.digest
 
     def append(self, chunks: Iterable[bytes]) -> int:
-        """Stream chunks onto the end of the body; returns how many bytes were added."""
+        """Stream chunks onto the end of the body; returns how many bytes were added.
+
+        A body without bytes is no part: a closing PUT with an empty body must not turn
+        the chunk before it into a "non-final part" held to the 5 MiB minimum.
+        """
         added = 0
-        for chunk in chunks:
-            if chunk:
-                self._writer.update(chunk)
-                self._body.write(chunk)
-                added += len(chunk)
-        self.parts += 1
-        self.part_sizes.append(added)
+        try:
+            for chunk in chunks:
+                if chunk:
+                    self._writer.update(chunk)
+                    self._body.write(chunk)
+                    added += len(chunk)
+        finally:  # a body cut short still counts for what arrived: part sizes always add up to ``size``
+            if added:
+                self.parts += 1
+                self.part_sizes.append(added)
         return added
+
+    @property
+    def has_small_parts(self) -> bool:
+        """Whether a part before the last is under the 5 MiB minimum (LayerPartTooSmall, §3 #22)."""
+        return any(size < MIN_PART_SIZE for size in self.part_sizes[:-1])
 
     def seal(self) -> StoredBlob:
         """Turn the body into a stored blob (no copy when it already sits in a file)."""
         body = self._body
         if body._rolled:  # type: ignore[attr-defined]  # spilled: keep the file, it is the blob
             body.flush()
-            return StoredBlob(self.digest, self.size, None, body._file)  # type: ignore[attr-defined]
-        data = body.getvalue()  # type: ignore[attr-defined]
+            # The spooled file itself, not the file inside it: on 3.11+ it is an IOBase that closes
+            # what it holds when collected, which would close the blob with the upload session.
+            return StoredBlob(self.digest, self.size, None, body)
+        data = body._file.getvalue()  # type: ignore[attr-defined]  # the BytesIO it holds until it spills
         body.close()
         return StoredBlob(self.digest, self.size, bytes(data), None)
 

@@ -46,6 +46,33 @@ class TagMutabilityFilter:
 
 
 @dataclass(frozen=True, slots=True)
+class LifecyclePreviewResult:
+    """One image a lifecycle policy preview acts on (LifecyclePolicyPreviewResult, §6.4).
+
+    ``action_type`` is ``EXPIRE`` or ``TRANSITION`` (with ``target_storage_class`` ``ARCHIVE``);
+    ``storage_class`` is the image's class when the preview ran (``STANDARD`` or ``ARCHIVE``).
+    """
+
+    image_digest: str
+    image_tags: tuple[str, ...]
+    image_pushed_at: float
+    action_type: str
+    target_storage_class: str | None
+    applied_rule_priority: int
+    storage_class: str
+
+
+@dataclass(frozen=True, slots=True)
+class LifecyclePolicyPreview:
+    """A repository's lifecycle policy preview (dry run, §6.4): the policy text as submitted,
+    when the preview completes, and what the policy would do to the images."""
+
+    lifecycle_policy_text: str
+    completes_at: float
+    results: tuple[LifecyclePreviewResult, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class RepositoryRecord:
     """A repository's settings (its images live beside it in the registry)."""
 
@@ -62,6 +89,7 @@ class RepositoryRecord:
     policy_text: str | None = None
     lifecycle_policy_text: str | None = None
     lifecycle_last_evaluated_at: float | None = None
+    lifecycle_policy_preview: LifecyclePolicyPreview | None = None
 
     @property
     def repository_arn(self) -> str:
@@ -83,6 +111,26 @@ class RepositoryRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class ImageScan:
+    """The last vulnerability scan of an image, basic or enhanced (ecr-behaviour §5.3).
+
+    ``completed_at`` is ``None`` while the scan runs; then ``status``/``description``/``findings`` are
+    its result.  ``findings`` holds the scanner's finding objects, opaque to the model (the model
+    never imports ``fake_ecr.scanning``; its engine reads them back).
+    """
+
+    status: str
+    started_at: float
+    #: What started the scan: ``MANUAL`` (StartImageScan), ``SCAN_ON_PUSH`` or ``CONTINUOUS_SCAN``.
+    scan_frequency: str
+    #: Made by enhanced scanning (Amazon Inspector) rather than basic scanning.
+    enhanced: bool = False
+    description: str | None = None
+    completed_at: float | None = None
+    findings: tuple[object, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ImageRecord:
     """One image (manifest) in a repository, as pushed."""
 
@@ -98,6 +146,9 @@ class ImageRecord:
     subject_digest: str | None = None
     last_recorded_pull_time: float | None = None
     image_status: str = "ACTIVE"
+    last_archived_at: float | None = None
+    #: The image's last scan; ``None`` until one starts (a re-pushed image starts unscanned).
+    image_scan: ImageScan | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from fake_ecr import errors
@@ -41,6 +41,11 @@ INVALID_DIGEST_REASON = (
 # UNCONFIRMED wordings, in the same style.
 TAG_DOES_NOT_MATCH_REASON = "Invalid request parameters: image tag does not match the image digest"
 REFERENCED_BY_INDEX_REASON = "Requested image is referenced by a manifest list"
+IMAGE_INACCESSIBLE_REASON = "Requested image is archived and cannot be pulled"
+#: The status of an image that can be pulled (ImageStatus; the others are ARCHIVED and ACTIVATING, §7.8).
+ACTIVE = "ACTIVE"
+#: Failure codes of ids that name no image at all (a malformed request, not a missing image).
+MALFORMED_ID_CODES = frozenset({"MissingDigestAndTag", "InvalidImageDigest"})
 
 
 @dataclass(slots=True)
@@ -65,6 +70,19 @@ class _Repository:
     def parents_of(self, image_digest: str) -> list[str]:
         return [d for d, image in self.images.items() if image_digest in image.child_digests]
 
+    def views(self) -> list[ImageView]:
+        """Every image in push order, each with its tags."""
+        tags = self.tags_by_digest()
+        return [ImageView(image, tuple(tags.get(digest, ()))) for digest, image in self.images.items()]
+
+    def remove_image(self, image_digest: str) -> tuple[str, ...]:
+        """Delete an image and every tag on it; returns the tags it had."""
+        tags = self.tags_of(image_digest)
+        for tag in tags:
+            del self.tags[tag]
+        del self.images[image_digest]
+        return tags
+
 
 @dataclass(frozen=True, slots=True)
 class PutImageResult:
@@ -72,6 +90,21 @@ class PutImageResult:
 
     view: ImageView
     image_created: bool
+
+
+#: What one lifecycle evaluation decides for a repository: (digests to expire, digests to archive).
+LifecycleDecision = tuple[Collection[str], Collection[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class LifecycleChanges:
+    """What one lifecycle evaluation changed in a repository, each image as it was before.
+
+    ``expired`` includes the OCI referrers that went with an expired subject (§7.9).
+    """
+
+    expired: tuple[ImageView, ...]
+    archived: tuple[ImageView, ...]
 
 
 class Registry:
@@ -197,10 +230,15 @@ class Registry:
             repository = self._repository(repository_name)
             self._check_references(repository, info)
             existing = repository.images.get(calculated)
+            # Pushing an archived (or activating) image again restores it at once, and counts as a
+            # new push for scanning and replication (§7.8): it is no re-push of a stored image.
+            restoring = existing is not None and existing.image_status != ACTIVE
             if image_tag is not None:
-                self._check_tag_move(repository, image_tag, calculated, repush_is_success)
-            elif existing is not None and not repush_is_success:
+                if not (restoring and repository.tags.get(image_tag) == calculated):
+                    self._check_tag_move(repository, image_tag, calculated, repush_is_success)
+            elif existing is not None and not (repush_is_success or restoring):
                 raise errors.ImageAlreadyExists(self.registry_id, repository_name, calculated, None)
+            created = existing is None or restoring
             if existing is None:
                 existing = ImageRecord(
                     image_digest=calculated,
@@ -214,10 +252,9 @@ class Registry:
                     artifact_type=info.artifact_type,
                     subject_digest=info.subject.digest if info.subject is not None else None,
                 )
-                repository.images[calculated] = existing
-                created = True
-            else:
-                created = False
+            elif restoring:
+                existing = replace(existing, image_status=ACTIVE)
+            repository.images[calculated] = existing
             for descriptor in (info.config, *info.layers):
                 if descriptor is not None and descriptor.media_type:
                     repository.blob_links[descriptor.digest] = descriptor.media_type
@@ -236,9 +273,7 @@ class Registry:
             raise errors.LayersNotFound(self.registry_id, repository.record.repository_name, missing_blobs)
         missing_images = [m.digest for m in info.manifests if m.digest not in repository.images]
         if missing_images:
-            raise errors.ReferencedImagesNotFound(
-                self.registry_id, repository.record.repository_name, missing_images
-            )
+            raise errors.ReferencedImagesNotFound(self.registry_id, repository.record.repository_name, missing_images)
 
     def _check_tag_move(self, repository: _Repository, image_tag: str, digest: str, repush_ok: bool) -> None:
         current = repository.tags.get(image_tag)
@@ -262,14 +297,18 @@ class Registry:
         return info.size_in_bytes
 
     def resolve_image(self, repository_name: str, image_id: ImageId) -> ImageView:
-        """The image an id names, or ImageNotFound (§3 #4)."""
+        """The image an id names; ImageNotFound (§3 #4), or InvalidParameter for an id naming nothing.
+
+        An id without digest and tag, or with a malformed digest, is a bad request rather than a
+        missing image (UNCONFIRMED: the batch calls' failure reason becomes the constraint text).
+        """
         with self._lock:
             repository = self._repository(repository_name)
             failure = self._resolve(repository, image_id)
             if isinstance(failure, ImageFailure):
-                raise errors.ImageNotFound(
-                    self.registry_id, repository_name, image_id.image_digest, image_id.image_tag
-                )
+                if failure.failure_code in MALFORMED_ID_CODES:
+                    raise errors.InvalidParameter("imageIds", failure.failure_reason)
+                raise errors.ImageNotFound(self.registry_id, repository_name, image_id.image_digest, image_id.image_tag)
             return ImageView(failure, repository.tags_of(failure.image_digest))
 
     def _resolve(self, repository: _Repository, image_id: ImageId) -> ImageRecord | ImageFailure:
@@ -305,6 +344,11 @@ class Registry:
                 if isinstance(image, ImageFailure):
                     failures.append(image)
                     continue
+                if image.image_status != ACTIVE:
+                    # Archived images cannot be pulled (§7.8); the failure code is the model's
+                    # ImageInaccessible (UNCONFIRMED mapping and reason, §2.2 BatchGetImage).
+                    failures.append(ImageFailure(image_id, "ImageInaccessible", IMAGE_INACCESSIBLE_REASON))
+                    continue
                 if accepted_media_types is not None and image.image_manifest_media_type not in accepted_media_types:
                     # fake-ecr converts no manifests (§4.4 allows a mock to skip conversion): an
                     # image in a format the caller does not accept is reported as not found.
@@ -339,19 +383,14 @@ class Registry:
                 if repository.parents_of(digest):
                     failures.append(ImageFailure(image_id, "ImageReferencedByManifestList", REFERENCED_BY_INDEX_REASON))
                     continue
-                tags = repository.tags_of(digest)
-                for tag in tags:
-                    del repository.tags[tag]
-                del repository.images[digest]
+                tags = repository.remove_image(digest)
                 deleted.extend([ImageId(digest, tag) for tag in tags] or [ImageId(digest, None)])
         return deleted, failures
 
     def images(self, repository_name: str) -> list[ImageView]:
         """Every image of a repository in push order, each with its tags."""
         with self._lock:
-            repository = self._repository(repository_name)
-            tags = repository.tags_by_digest()
-            return [ImageView(image, tuple(tags.get(digest, ()))) for digest, image in repository.images.items()]
+            return self._repository(repository_name).views()
 
     def replace_image(self, repository_name: str, image: ImageRecord) -> None:
         """Store a changed record of an existing image (scan, storage-class or pull-time updates)."""
@@ -359,6 +398,63 @@ class Registry:
             repository = self._repository(repository_name)
             if image.image_digest in repository.images:
                 repository.images[image.image_digest] = image
+
+    def modify_image(
+        self, repository_name: str, image_id: ImageId, change: Callable[[ImageRecord], ImageRecord]
+    ) -> ImageView:
+        """Replace the record of the image ``image_id`` names by ``change(old)``, atomically (scans).
+
+        Resolves like ``resolve_image``; ``change`` may raise a domain error to refuse, leaving the
+        state unchanged.  Returns the image as now stored, with its tags.
+        """
+        with self._lock:
+            view = self.resolve_image(repository_name, image_id)
+            image = change(view.image)
+            self._repository(repository_name).images[view.image.image_digest] = image
+            return ImageView(image, view.image_tags)
+
+    def apply_lifecycle(
+        self,
+        repository_name: str,
+        decide: Callable[[RepositoryRecord, list[ImageView]], LifecycleDecision | None],
+        evaluated_at: float,
+    ) -> LifecycleChanges | None:
+        """One lifecycle evaluation of a repository as one atomic change (ecr-behaviour §6.2, §7.8).
+
+        ``decide(record, images)`` names the digests to expire and those to move to the archive
+        storage class, or returns None when there is nothing to evaluate (then nothing changes).
+        Expired images go with their tags and with the OCI referrers of each, transitively
+        (§6.2 item 7, §7.9); archived images become ``ARCHIVED`` as of ``evaluated_at``, which the
+        repository also records as its last evaluation.  Blobs are left to ``collect_garbage``.
+        """
+        with self._lock:
+            repository = self._repository(repository_name)
+            views = {view.image.image_digest: view for view in repository.views()}
+            decision = decide(repository.record, list(views.values()))
+            if decision is None:
+                return None
+            expire, archive = decision
+            expired = [views[digest] for digest in self._with_referrers(repository, expire)]
+            for view in expired:
+                repository.remove_image(view.image.image_digest)
+            archived = [views[digest] for digest in archive if digest in repository.images]
+            for view in archived:
+                repository.images[view.image.image_digest] = replace(
+                    view.image, image_status="ARCHIVED", last_archived_at=evaluated_at
+                )
+            repository.record = replace(repository.record, lifecycle_last_evaluated_at=evaluated_at)
+            return LifecycleChanges(tuple(expired), tuple(archived))
+
+    @staticmethod
+    def _with_referrers(repository: _Repository, image_digests: Iterable[str]) -> list[str]:
+        """The images named and, transitively, every image whose subject is one of them (§7.9)."""
+        found = list(dict.fromkeys(digest for digest in image_digests if digest in repository.images))
+        seen = set(found)
+        for subject in found:  # grows while it is walked: referrers of referrers
+            referrers = [d for d, image in repository.images.items() if image.subject_digest == subject]
+            found.extend(d for d in referrers if d not in seen)
+            seen.update(referrers)
+        return found
 
     # --- blobs and uploads -----------------------------------------------------------
 
@@ -402,10 +498,9 @@ class Registry:
         """Append a part; ``first_byte`` must continue where the upload stands (§2.3 UploadLayerPart)."""
         upload = self.upload(repository_name, upload_id)
         with upload.lock:
+            self._ensure_open(upload)
             if first_byte is not None and first_byte != upload.size:
-                raise errors.InvalidLayerPart(
-                    self.registry_id, repository_name, upload_id, upload.size - 1, first_byte
-                )
+                raise errors.InvalidLayerPart(self.registry_id, repository_name, upload_id, upload.size - 1, first_byte)
             upload.append(chunks)
         return upload
 
@@ -415,8 +510,13 @@ class Registry:
         """Finish an upload: the body's digest must be one of ``layer_digests`` (§2.3)."""
         upload = self.upload(repository_name, upload_id)
         with upload.lock:
+            self._ensure_open(upload)
             if upload.parts == 0 or upload.size == 0:
                 raise errors.EmptyUpload(self.registry_id, repository_name, upload_id)
+            if upload.has_small_parts:
+                # The parts can't be sent again, so the upload is over (§3 #22; the registry too, §4.2 PATCH).
+                self._drop_upload(upload)
+                raise errors.LayerPartTooSmall()
             digest = upload.digest
             if digest not in layer_digests:
                 self._drop_upload(upload)
@@ -439,7 +539,14 @@ class Registry:
     def cancel_upload(self, repository_name: str, upload_id: str) -> None:
         upload = self.upload(repository_name, upload_id)
         with upload.lock:
+            self._ensure_open(upload)
             self._drop_upload(upload)
+
+    def _ensure_open(self, upload: UploadSession) -> None:
+        """UploadNotFound once another request finished or cancelled ``upload`` (call with its lock held)."""
+        with self._lock:
+            if self._uploads.get(upload.upload_id) is not upload:
+                raise errors.UploadNotFound(self.registry_id, upload.repository_name, upload.upload_id)
 
     def _drop_upload(self, upload: UploadSession) -> None:
         with self._lock:
@@ -475,6 +582,7 @@ class Registry:
 
     @property
     def stored_bytes(self) -> int:
-        """Bytes held for blobs (for tests of space reclamation)."""
+        """Bytes held for blobs and for uploads in progress (for tests of space reclamation)."""
         with self._lock:
-            return sum(blob.size for blob in self._blobs.values())
+            held = sum(blob.size for blob in self._blobs.values())
+            return held + sum(upload.size for upload in self._uploads.values())

@@ -1,0 +1,126 @@
+"""Lifecycle policy previews: StartLifecyclePolicyPreview, GetLifecyclePolicyPreview (ecr-behaviour
+§2.6, §6.4).
+
+Owns these operations' request rules and wire shapes, and registers the two preview errors in the
+control plane's table.  Running the preview and keeping it are ``fake_ecr.lifecycle_runs``'s; the
+stored policy itself is ``lifecycle_policies``'s.  Must not import werkzeug or ``fake_ecr.registry``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from fake_ecr import errors
+from fake_ecr.api.core import Call, Params, Response, operation, register_error
+from fake_ecr.lifecycle_runs import (
+    COMPLETE,
+    IN_PROGRESS,
+    LifecyclePolicyPreviewInProgress,
+    LifecyclePolicyPreviewNotFound,
+    lifecycle_policy_preview,
+    preview_lifecycle_policy,
+    preview_status,
+    preview_summary,
+)
+from fake_ecr.model.records import LifecyclePolicyPreview, LifecyclePreviewResult
+from fake_ecr.service_model import paginate
+
+register_error(LifecyclePolicyPreviewNotFound, "LifecyclePolicyPreviewNotFoundException")
+register_error(LifecyclePolicyPreviewInProgress, "LifecyclePolicyPreviewInProgressException")
+
+#: filter.tagStatus -> which preview results it keeps (§2.6 GetLifecyclePolicyPreview).
+_TAG_STATUS_SELECTIONS: Mapping[str, Callable[[LifecyclePreviewResult], bool]] = {
+    "ANY": lambda result: True,
+    "TAGGED": lambda result: bool(result.image_tags),
+    "UNTAGGED": lambda result: not result.image_tags,
+}
+
+
+def _echo(call: Call, params: Params, preview: LifecyclePolicyPreview, status: str) -> Response:
+    return {
+        "registryId": call.registry(params).registry_id,
+        "repositoryName": params["repositoryName"],
+        "lifecyclePolicyText": preview.lifecycle_policy_text,
+        "status": status,
+    }
+
+
+@operation("StartLifecyclePolicyPreview")
+def start_lifecycle_policy_preview(call: Call, params: Params) -> Response:
+    preview = preview_lifecycle_policy(
+        call.registry(params),
+        params["repositoryName"],
+        params.get("lifecyclePolicyText"),
+        call.now,
+        call.fake.settings.lifecycle_preview_delay,
+    )
+    # Always IN_PROGRESS, even when the preview is done at once: ECR answers before it runs
+    # [CLI:start-lifecycle-policy-preview]; the text comes back as submitted (§6.4).
+    return _echo(call, params, preview, IN_PROGRESS)
+
+
+def _matches_an_id(result: LifecyclePreviewResult, image_ids: list[dict[str, str]]) -> bool:
+    """Whether an id names the result's image: by digest, by tag, or by both (which must agree)."""
+    return any(
+        bool(image_id)
+        and image_id.get("imageDigest", result.image_digest) == result.image_digest
+        and ("imageTag" not in image_id or image_id["imageTag"] in result.image_tags)
+        for image_id in image_ids
+    )
+
+
+def _preview_result(result: LifecyclePreviewResult) -> dict[str, Any]:
+    """The LifecyclePolicyPreviewResult shape; an untagged image carries no imageTags (as in ImageDetail)."""
+    action = {"type": result.action_type}
+    if result.target_storage_class is not None:
+        action["targetStorageClass"] = result.target_storage_class
+    wire: dict[str, Any] = {
+        "imageDigest": result.image_digest,
+        "imagePushedAt": result.image_pushed_at,
+        "action": action,
+        "appliedRulePriority": result.applied_rule_priority,
+        "storageClass": result.storage_class,
+    }
+    if result.image_tags:
+        wire["imageTags"] = list(result.image_tags)
+    return wire
+
+
+def _summary(preview: LifecyclePolicyPreview) -> dict[str, Any]:
+    summary = preview_summary(preview)
+    wire: dict[str, Any] = {"expiringImageTotalCount": summary.expiring_image_total_count}
+    if summary.transitioning_image_total_counts:
+        # Only when something transitions [CLI:get-lifecycle-policy-preview] (§6.4).
+        wire["transitioningImageTotalCounts"] = [
+            {"targetStorageClass": target, "imageTotalCount": count}
+            for target, count in summary.transitioning_image_total_counts
+        ]
+    return wire
+
+
+@operation("GetLifecyclePolicyPreview")
+def get_lifecycle_policy_preview(call: Call, params: Params) -> Response:
+    if "imageIds" in params and ("maxResults" in params or "nextToken" in params):
+        # imageIds cannot be combined with paging (§1.5, [M:doc]); UNCONFIRMED wording, the one
+        # DescribeImages uses.
+        raise errors.InvalidParameter("maxResults", "Cannot specify maxResults or nextToken with imageIds")
+    preview = lifecycle_policy_preview(call.registry(params), params["repositoryName"])
+    status = preview_status(preview, call.now)
+    response = _echo(call, params, preview, status)
+    if status != COMPLETE:
+        return response  # results and summary only once there are some (UNCONFIRMED)
+    selects = _TAG_STATUS_SELECTIONS[(params.get("filter") or {}).get("tagStatus", "ANY")]
+    results = [r for r in preview.results if selects(r)]
+    if "imageIds" in params:
+        # Ids narrow the results to those images; an id of an image the preview does not act on
+        # (or that does not exist) simply matches nothing - UNCONFIRMED.
+        response["previewResults"] = [_preview_result(r) for r in results if _matches_an_id(r, params["imageIds"])]
+    else:
+        page, next_token = paginate("GetLifecyclePolicyPreview", params, results)
+        response["previewResults"] = [_preview_result(r) for r in page]
+        if next_token is not None:
+            response["nextToken"] = next_token
+    # The summary counts the whole preview, whatever the page, ids or filter (UNCONFIRMED).
+    response["summary"] = _summary(preview)
+    return response
