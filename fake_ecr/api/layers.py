@@ -1,0 +1,132 @@
+"""The layer API: BatchCheckLayerAvailability, InitiateLayerUpload, UploadLayerPart,
+CompleteLayerUpload and GetDownloadUrlForLayer (ecr-behaviour §2.3).
+
+Owns these operations' request rules and responses.  Blobs and upload sessions
+are the model's, the same the registry's blob endpoints use: a layer uploaded
+here can be pulled with a registry client, and the other way round.
+GetDownloadUrlForLayer hands out a URL on the fake's registry that serves the
+bytes, standing in for ECR's presigned S3 URL.
+
+Must not import werkzeug or ``fake_ecr.registry``.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from fake_ecr import errors
+from fake_ecr.api.core import Call, Params, Response, operation
+from fake_ecr.digest import ECR_DIGEST_PATTERN
+from fake_ecr.tokens import TOKEN_LIFETIME, issue_token
+
+#: The part size InitiateLayerUpload recommends: 10 MiB (§2.3, [CLI:initiate-layer-upload]).
+PART_SIZE = 10 * 1024 * 1024
+#: How long a download URL works, as X-Amz-Expires=3600 on ECR's presigned URLs (§2.3, §4.5).
+DOWNLOAD_URL_LIFETIME = 3600.0
+#: The query parameter the registry reads a download URL's credential from (named as in S3's presigned URLs).
+PRESIGNED_CREDENTIAL = "X-Amz-Security-Token"
+
+#: failureReason per failureCode of BatchCheckLayerAvailability: texts UNCONFIRMED (§10 #5), in the batch calls' style.
+FAILURE_REASONS = {
+    "InvalidLayerDigest": "Invalid layer digest: it should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'",
+    "MissingLayerDigest": "Requested layer not found",
+}
+
+
+@dataclass(eq=False)
+class LayerPartSizeMismatch(errors.InvalidLayerPart):
+    """A part whose byte range does not have the length of the bytes sent (§2.3 UploadLayerPart, inferred).
+
+    An InvalidLayerPartException like an out-of-order part; UNCONFIRMED wording.
+    """
+
+    part_last_byte: int
+    part_size: int
+
+    @property
+    def message(self) -> str:
+        return (
+            f"The layer part is {self.part_size} bytes long, but its byte range "
+            f"{self.part_first_byte}-{self.part_last_byte} is {self.part_last_byte - self.part_first_byte + 1}"
+        )
+
+
+@operation("BatchCheckLayerAvailability")
+def batch_check_layer_availability(call: Call, params: Params) -> Response:
+    registry = call.registry(params)
+    name = params["repositoryName"]
+    layers: list[dict[str, Any]] = []
+    failures: list[dict[str, Any]] = []
+    for digest in params["layerDigests"]:
+        # The request shape has no pattern here: a malformed digest is a per-item failure (§2.3).
+        well_formed = ECR_DIGEST_PATTERN.fullmatch(digest) is not None
+        blob = registry.blob_info(name, digest) if well_formed else None
+        if blob is None:
+            code = "MissingLayerDigest" if well_formed else "InvalidLayerDigest"
+            failures.append({"layerDigest": digest, "failureCode": code, "failureReason": FAILURE_REASONS[code]})
+            continue
+        layer: dict[str, Any] = {"layerDigest": digest, "layerAvailability": "AVAILABLE", "layerSize": blob.size}
+        if blob.media_type is not None:  # known once a manifest has named the blob
+            layer["mediaType"] = blob.media_type
+        layers.append(layer)
+    return {"layers": layers, "failures": failures}
+
+
+@operation("InitiateLayerUpload")
+def initiate_layer_upload(call: Call, params: Params) -> Response:
+    upload = call.registry(params).start_upload(params["repositoryName"])
+    return {"uploadId": upload.upload_id, "partSize": PART_SIZE}
+
+
+@operation("UploadLayerPart")
+def upload_layer_part(call: Call, params: Params) -> Response:
+    registry = call.registry(params)
+    name, upload_id = params["repositoryName"], params["uploadId"]
+    first_byte, last_byte = params["partFirstByte"], params["partLastByte"]
+    part = base64.b64decode(params["layerPartBlob"])
+    upload = registry.upload(name, upload_id)
+    if last_byte - first_byte + 1 != len(part):
+        raise LayerPartSizeMismatch(
+            registry.registry_id, name, upload_id, upload.size - 1, first_byte, last_byte, len(part)
+        )
+    # Parts must be contiguous: the first starts at 0, each next one byte past the last (§2.3).
+    upload = registry.append_upload(name, upload_id, [part], first_byte=first_byte)
+    return {
+        "registryId": registry.registry_id,
+        "repositoryName": name,
+        "uploadId": upload_id,
+        "lastByteReceived": upload.size - 1,
+    }
+
+
+@operation("CompleteLayerUpload")
+def complete_layer_upload(call: Call, params: Params) -> Response:
+    registry = call.registry(params)
+    name, upload_id = params["repositoryName"], params["uploadId"]
+    digest = registry.complete_upload(name, upload_id, params["layerDigests"], exists_is_error=True)
+    return {"registryId": registry.registry_id, "repositoryName": name, "uploadId": upload_id, "layerDigest": digest}
+
+
+@operation("GetDownloadUrlForLayer")
+def get_download_url_for_layer(call: Call, params: Params) -> Response:
+    """A URL on the fake's registry that serves the layer without an Authorization header.
+
+    It carries a registry token valid for an hour, the lifetime of ECR's presigned URL:
+    a 12-hour token issued 11 hours in the past on the fake's clock.
+    """
+    registry = call.registry(params)
+    name, digest = params["repositoryName"], params["layerDigest"]
+    if registry.blob_info(name, digest) is None:
+        raise errors.LayerNotFound(registry.registry_id, name, digest)  # §3 #23
+    if not registry.blob_is_referenced(name, digest):
+        # Uploaded but in no image: "unassociated", not downloadable (§2.3).
+        raise errors.LayerInaccessible(registry.registry_id, name, digest)
+    issued_at = call.now - (TOKEN_LIFETIME - DOWNLOAD_URL_LIFETIME)
+    token = issue_token(registry.registry_id, registry.region, issued_at)
+    host = call.fake.registry_host(registry.registry_id, registry.region)
+    scheme = "https" if call.fake.settings.tls or "amazonaws.com" in host else "http"
+    query = urlencode({PRESIGNED_CREDENTIAL: token.password})
+    return {"downloadUrl": f"{scheme}://{host}/v2/{name}/blobs/{digest}?{query}", "layerDigest": digest}

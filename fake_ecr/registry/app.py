@@ -1,0 +1,114 @@
+"""The registry's front door: the route table, credentials first, every error rendered one way.
+
+Owns ``serve(request, registry, ...)``: match the path against ``ROUTES`` (the
+OCI distribution spec 1.1 endpoint table; werkzeug's ``path`` converter lets
+repository names hold slashes), check ECR's Basic credentials for anything
+under ``/v2`` (ecr-behaviour §4.1), run the handler, and turn a domain error
+into its OCI error response (``oci_errors.ERRORS``).  Every response carries
+``Docker-Distribution-Api-Version: registry/2.0`` (§4.1, §4.7).  An unexpected
+exception becomes a 500 and is kept for the test that caused it.
+
+Must not import ``fake_ecr.api``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import MethodNotAllowed as RouteMethodNotAllowed
+from werkzeug.exceptions import NotFound as RouteNotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from fake_ecr import errors
+from fake_ecr.clock import Clock
+from fake_ecr.model import Registry
+from fake_ecr.registry import blobs, manifests
+from fake_ecr.registry.auth import authenticate
+from fake_ecr.registry.oci_errors import EndpointNotFound, MethodNotAllowed, error_response
+
+log = logging.getLogger("fake_ecr")
+
+Handler = Callable[..., Response]
+
+API_VERSION = {"Docker-Distribution-Api-Version": "registry/2.0"}
+
+
+def version_check(request: Request, registry: Registry) -> Response:
+    """``GET /v2/``: 200 once the credentials are good (§4.2)."""
+    return Response("{}", content_type="application/json")
+
+
+UPLOAD = "/v2/<path:name>/blobs/uploads/<upload_id>"
+BLOB = "/v2/<path:name>/blobs/<digest>"
+MANIFEST = "/v2/<path:name>/manifests/<reference>"
+
+#: (method, path, handler): a GET route answers HEAD too.
+ROUTES: tuple[tuple[str, str, Handler], ...] = (
+    ("GET", "/v2/", version_check),
+    ("POST", "/v2/<path:name>/blobs/uploads/", blobs.start_upload),
+    ("GET", UPLOAD, blobs.upload_status),
+    ("PATCH", UPLOAD, blobs.patch_upload),
+    ("PUT", UPLOAD, blobs.finish_upload),
+    ("DELETE", UPLOAD, blobs.cancel_upload),
+    ("GET", BLOB, blobs.get_blob),
+    ("GET", MANIFEST, manifests.get_manifest),
+    ("PUT", MANIFEST, manifests.put_manifest),
+    ("DELETE", MANIFEST, manifests.delete_manifest),
+    ("GET", "/v2/<path:name>/tags/list", manifests.list_tags),
+    ("GET", "/v2/<path:name>/referrers/<digest>", manifests.list_referrers),
+)
+HANDLERS: dict[str, Handler] = {f"{method} {path}": handler for method, path, handler in ROUTES}
+URL_MAP = Map(
+    # strict_slashes off: ".../blobs/uploads" (no slash) starts an upload too, without a redirect.
+    [Rule(path, methods=[method], endpoint=f"{method} {path}", strict_slashes=False) for method, path, _ in ROUTES]
+)
+#: The endpoint a GetDownloadUrlForLayer URL points to (its query credential counts only there).
+BLOB_READ = f"GET {BLOB}"
+
+
+def _route(request: Request) -> tuple[str, dict[str, Any]] | errors.EcrError:
+    """(endpoint, path arguments) of the route the request takes, or why there is none."""
+    try:
+        endpoint, arguments = URL_MAP.bind_to_environ(request.environ).match()
+    except RouteMethodNotAllowed:
+        return MethodNotAllowed(request.method, request.path)
+    except RouteNotFound:
+        return EndpointNotFound(request.method, request.path)
+    return str(endpoint), dict(arguments)
+
+
+def _dispatch(request: Request, registry: Registry, clock: Clock, require_auth: bool) -> Response:
+    route = _route(request)
+    # Credentials come first under /v2, so a client's probe of any path gets the challenge (§4.1);
+    # outside it (ECR's root answers 404, §4.1) there is nothing to protect.
+    if require_auth and request.path.startswith("/v2"):
+        presigned = isinstance(route, tuple) and route[0] == BLOB_READ
+        authenticate(request, registry, clock.now(), presigned=presigned)
+    if isinstance(route, errors.EcrError):
+        raise route
+    endpoint, arguments = route
+    return HANDLERS[endpoint](request, registry, **arguments)
+
+
+def serve(
+    request: Request, registry: Registry, clock: Clock, *, require_auth: bool, internal_errors: list[BaseException]
+) -> Response:
+    """Answer one registry request for ``registry`` (one account in one region)."""
+    try:
+        response = _dispatch(request, registry, clock, require_auth)
+    except errors.EcrError as error:
+        response = error_response(error)
+    except HTTPException as error:  # werkzeug's own refusals: a body cut short, a redirect to "/v2/"
+        response = error.get_response()
+    except Exception as error:  # a bug in the fake: answer 500, keep it for the test
+        log.exception("fake-ecr failed serving %s %s", request.method, request.path)
+        internal_errors.append(error)
+        failure = {"code": "UNKNOWN", "message": f"fake-ecr internal error: {error!r}", "detail": None}
+        response = Response(json.dumps({"errors": [failure]}), status=500, content_type="application/json")
+    response.headers.update(API_VERSION)
+    return response

@@ -1,0 +1,115 @@
+"""Helpers of the registry tests: a `requests` client for the fake's registry, and images built and pushed
+through the registry itself (blobs by POST then PUT, manifests by PUT)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+REPO = "team/app"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
+OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
+DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+
+
+def sha256(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class RegistryClient:
+    """`requests` against the fake's registry, with (or without) ECR's Basic credentials."""
+
+    endpoint: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def request(
+        self, method: str, path: str, *, headers: Mapping[str, str] | None = None, **kwargs: Any
+    ) -> requests.Response:
+        return requests.request(
+            method, self.endpoint + path, headers={**self.headers, **(headers or {})}, timeout=30, **kwargs
+        )
+
+    def anonymous(self) -> RegistryClient:
+        return RegistryClient(self.endpoint)
+
+
+def basic(token: str) -> dict[str, str]:
+    """The header docker sends after `docker login -u AWS -p <password>`: Basic <authorizationToken>."""
+    return {"Authorization": f"Basic {token}"}
+
+
+def oci_error(response: requests.Response) -> tuple[str, str]:
+    """(code, message) of an OCI error body."""
+    first = response.json()["errors"][0]
+    return first["code"], first["message"]
+
+
+def push_blob(registry: RegistryClient, repository: str, data: bytes) -> str:
+    """POST then PUT with the body (oras-py's and python-dxf's way); returns the digest."""
+    started = registry.request("POST", f"/v2/{repository}/blobs/uploads/")
+    assert started.status_code == 202, started.text
+    digest = sha256(data)
+    finished = registry.request("PUT", started.headers["Location"], params={"digest": digest}, data=data)
+    assert finished.status_code == 201, finished.text
+    return digest
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image as pushed: its manifest bytes, media type and blobs."""
+
+    manifest: bytes
+    media_type: str
+    config: bytes
+    layers: tuple[bytes, ...]
+
+    @property
+    def digest(self) -> str:
+        return sha256(self.manifest)
+
+
+def build_image(
+    seed: str = "image",
+    *,
+    media_type: str = OCI_MANIFEST,
+    layer_count: int = 1,
+    extra: Mapping[str, Any] | None = None,
+) -> Image:
+    """An image manifest (OCI or Docker schema 2) over distinct blobs; ``extra`` adds top-level fields."""
+    config_type, layer_type = (OCI_CONFIG, OCI_LAYER) if media_type == OCI_MANIFEST else (DOCKER_CONFIG, DOCKER_LAYER)
+    config = json.dumps({"architecture": "amd64", "os": "linux", "seed": seed}).encode()
+    layers = tuple(f"{seed} layer {n}\n".encode() * (50 * (n + 1)) for n in range(layer_count))
+    document: dict[str, Any] = {
+        "schemaVersion": 2,
+        "mediaType": media_type,
+        "config": {"mediaType": config_type, "digest": sha256(config), "size": len(config)},
+        "layers": [{"mediaType": layer_type, "digest": sha256(layer), "size": len(layer)} for layer in layers],
+        **(extra or {}),
+    }
+    return Image(json.dumps(document, indent=1).encode(), media_type, config, layers)
+
+
+def push_image(registry: RegistryClient, repository: str, image: Image, reference: str) -> requests.Response:
+    """Push the blobs, then PUT the manifest under ``reference`` (a tag or the digest)."""
+    for blob in (image.config, *image.layers):
+        push_blob(registry, repository, blob)
+    return put_manifest(registry, repository, image, reference)
+
+
+def put_manifest(registry: RegistryClient, repository: str, image: Image, reference: str) -> requests.Response:
+    return registry.request(
+        "PUT",
+        f"/v2/{repository}/manifests/{reference}",
+        data=image.manifest,
+        headers={"Content-Type": image.media_type},
+    )
