@@ -51,7 +51,9 @@ def fake_ecr_server(fake_ecr_settings: Settings) -> Iterator[FakeServer]:
 
 
 @pytest.fixture
-def fake_ecr(request: pytest.FixtureRequest, fake_ecr_settings: Settings, fake_ecr_server: FakeServer) -> Iterator[FakeEcr]:
+def fake_ecr(
+    request: pytest.FixtureRequest, fake_ecr_settings: Settings, fake_ecr_server: FakeServer
+) -> Iterator[FakeEcr]:
     """A fresh fake ECR for this test: boto3 patched, served by the session's server."""
     settings = fake_ecr_settings
     marker = request.node.get_closest_marker("fake_ecr")
@@ -66,6 +68,5 @@ def fake_ecr(request: pytest.FixtureRequest, fake_ecr_settings: Settings, fake_e
     if fake.internal_errors:
         first = fake.internal_errors[0]
         raise AssertionError(
-            f"fake-ecr raised {len(fake.internal_errors)} unexpected error(s) while serving this test; "
-            f"first: {first!r}"
+            f"fake-ecr raised {len(fake.internal_errors)} unexpected error(s) while serving this test; first: {first!r}"
         ) from first

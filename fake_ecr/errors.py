@@ -364,10 +364,7 @@ class InvalidLayerPart(EcrError):
 
     @property
     def message(self) -> str:
-        return (
-            f"First byte of the layer part is {self.part_first_byte} instead of "
-            f"{self.last_valid_byte_received + 1}"
-        )
+        return f"First byte of the layer part is {self.part_first_byte} instead of {self.last_valid_byte_received + 1}"
 
 
 @dataclass(eq=False)

@@ -5,8 +5,8 @@ them deterministically (``image``, ``index``, ``artifact``, ``random_layer_image
 writer of images on disk (``load_docker_archive``, ``load_oci_layout``, ``write_oci_layout``).  Manifests are
 produced as compact JSON in the key order of the specs' own examples, so equal inputs give equal digests.
 
-Must not import anything from fake_ecr but ``digest``, ``errors`` and ``manifests``; never HTTP, botocore or registry code
-(a push/pull client builds on these types from its own module).
+Must not import anything from fake_ecr but ``digest``, ``errors`` and ``manifests``; never HTTP, botocore or
+registry code (a push/pull client builds on these types from its own module).
 """
 
 from __future__ import annotations
@@ -237,9 +237,7 @@ def _layer_entries(files: Mapping[str, bytes | str]) -> list[tuple[tarfile.TarIn
     entries: dict[str, tuple[tarfile.TarInfo, Iterable[bytes]]] = {
         path: (_tar_info(path, tarfile.DIRTYPE, 0), ()) for path in directories
     }
-    entries |= {
-        path: (_tar_info(path, tarfile.REGTYPE, len(data)), (data,)) for path, data in contents.items()
-    }
+    entries |= {path: (_tar_info(path, tarfile.REGTYPE, len(data)), (data,)) for path, data in contents.items()}
     return [entries[path] for path in sorted(entries)]
 
 
@@ -404,9 +402,7 @@ def index(
     entries: list[dict[str, object]] = []
     for image in images:
         platform = _platform(image)
-        entries.append(
-            image.descriptor() if platform is None else {**image.descriptor(), "platform": platform}
-        )
+        entries.append(image.descriptor() if platform is None else {**image.descriptor(), "platform": platform})
     document: dict[str, object] = {"schemaVersion": 2, "mediaType": media_types.index, "manifests": entries}
     if annotations:
         document["annotations"] = dict(annotations)
@@ -508,9 +504,7 @@ class _DockerArchiveReader:
 
     def _image(self, entry: object) -> tuple[list[str], Image]:
         if not (
-            isinstance(entry, dict)
-            and isinstance(entry.get("Config"), str)
-            and isinstance(entry.get("Layers"), list)
+            isinstance(entry, dict) and isinstance(entry.get("Config"), str) and isinstance(entry.get("Layers"), list)
         ):
             raise self._fail(f"manifest.json entry {entry!r} has no Config and Layers")
         config_path: str = entry["Config"]

@@ -120,9 +120,7 @@ class FakeServer:
             return Response("no fake ECR is attached to this server", status=503)
         target = request.headers.get("X-Amz-Target")
         if request.method == "POST" and target is not None:
-            status, headers, body = fake.handle_api(
-                target, request.get_data(), region_of(request.headers, request.url)
-            )
+            status, headers, body = fake.handle_api(target, request.get_data(), region_of(request.headers, request.url))
             return Response(body, status=status, headers=headers)
         registry: tuple[str, str] | None = request.environ.get(REGISTRY_KEY)
         return fake.serve_registry(request, registry)

@@ -232,9 +232,7 @@ def validate_request(operation: str, params: object) -> None:
 # --- pagination ------------------------------------------------------------------
 
 
-def paginate(
-    operation: str, params: Mapping[str, Any], items: Sequence[T]
-) -> tuple[Sequence[T], str | None]:
+def paginate(operation: str, params: Mapping[str, Any], items: Sequence[T]) -> tuple[Sequence[T], str | None]:
     """One page of ``items`` for the request's maxResults/nextToken, and the next token.
 
     Tokens are opaque to callers (§1.5); here they carry the operation and an offset.

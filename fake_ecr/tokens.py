@@ -20,6 +20,8 @@ import secrets
 from dataclasses import dataclass
 
 TOKEN_LIFETIME = 12 * 3600.0
+#: The query parameter of a download URL that carries its credential (named as in S3 presigned URLs).
+PRESIGNED_CREDENTIAL = "X-Amz-Security-Token"
 USERNAME = "AWS"
 _KEY = secrets.token_bytes(32)
 

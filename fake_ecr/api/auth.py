@@ -22,14 +22,13 @@ def get_authorization_token(call: Call, params: Params) -> Response:
     registry_ids = params.get("registryIds") or [call.caller.account_id]
     data = []
     for registry_id in dict.fromkeys(registry_ids):
-        token = issue_token(call.caller.account_id, region, call.now)
-        host = call.fake.registry_host(registry_id, region)
-        scheme = "https" if call.fake.settings.tls or "amazonaws.com" in host else "http"
+        # A token is bound to the registry it is issued for; the registry refuses it elsewhere (§4.1).
+        token = issue_token(registry_id, region, call.now)
         data.append(
             {
                 "authorizationToken": token.authorization_token,
                 "expiresAt": token.expires_at,
-                "proxyEndpoint": f"{scheme}://{host}",
+                "proxyEndpoint": call.fake.registry_url(registry_id, region),
             }
         )
     return {"authorizationData": data}

@@ -56,6 +56,12 @@ class Fake:
     #: check every response against the model's output shape (fake-ecr's own tests)
     check_responses: bool = False
 
+    def registry_url(self, account_id: str, region: str) -> str:
+        """``scheme://host`` of a registry: https for ECR's own hosts and with TLS on, else http."""
+        host = self.registry_host(account_id, region)
+        secure = self.settings.tls or host.endswith((".amazonaws.com", ".amazonaws.com.cn"))
+        return f"{'https' if secure else 'http'}://{host}"
+
 
 @dataclass
 class Call:

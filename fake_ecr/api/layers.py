@@ -20,14 +20,13 @@ from urllib.parse import urlencode
 from fake_ecr import errors
 from fake_ecr.api.core import Call, Params, Response, operation
 from fake_ecr.digest import ECR_DIGEST_PATTERN
-from fake_ecr.tokens import TOKEN_LIFETIME, issue_token
+from fake_ecr.tokens import PRESIGNED_CREDENTIAL, TOKEN_LIFETIME, issue_token
 
 #: The part size InitiateLayerUpload recommends: 10 MiB (§2.3, [CLI:initiate-layer-upload]).
 PART_SIZE = 10 * 1024 * 1024
 #: How long a download URL works, as X-Amz-Expires=3600 on ECR's presigned URLs (§2.3, §4.5).
 DOWNLOAD_URL_LIFETIME = 3600.0
 #: The query parameter the registry reads a download URL's credential from (named as in S3's presigned URLs).
-PRESIGNED_CREDENTIAL = "X-Amz-Security-Token"
 
 #: failureReason per failureCode of BatchCheckLayerAvailability: texts UNCONFIRMED (§10 #5), in the batch calls' style.
 FAILURE_REASONS = {
@@ -126,7 +125,6 @@ def get_download_url_for_layer(call: Call, params: Params) -> Response:
         raise errors.LayerInaccessible(registry.registry_id, name, digest)
     issued_at = call.now - (TOKEN_LIFETIME - DOWNLOAD_URL_LIFETIME)
     token = issue_token(registry.registry_id, registry.region, issued_at)
-    host = call.fake.registry_host(registry.registry_id, registry.region)
-    scheme = "https" if call.fake.settings.tls or "amazonaws.com" in host else "http"
     query = urlencode({PRESIGNED_CREDENTIAL: token.password})
-    return {"downloadUrl": f"{scheme}://{host}/v2/{name}/blobs/{digest}?{query}", "layerDigest": digest}
+    url = call.fake.registry_url(registry.registry_id, registry.region)
+    return {"downloadUrl": f"{url}/v2/{name}/blobs/{digest}?{query}", "layerDigest": digest}

@@ -93,10 +93,7 @@ class RepositoryRecord:
 
     @property
     def repository_arn(self) -> str:
-        return (
-            f"arn:{partition_of(self.region)}:ecr:{self.region}:{self.registry_id}"
-            f":repository/{self.repository_name}"
-        )
+        return f"arn:{partition_of(self.region)}:ecr:{self.region}:{self.registry_id}:repository/{self.repository_name}"
 
     def tag_is_immutable(self, image_tag: str) -> bool:
         """Whether pushing ``image_tag`` again must fail (§7.1, exclusion filters included)."""

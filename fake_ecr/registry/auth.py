@@ -22,10 +22,7 @@ from werkzeug.wrappers import Request
 
 from fake_ecr.model import Registry
 from fake_ecr.registry.oci_errors import AuthorizationTokenExpired, AuthorizationTokenInvalid, CredentialsRequired
-from fake_ecr.tokens import USERNAME, read_password
-
-#: The query parameter of a download URL that carries its credential (named as in S3 presigned URLs).
-PRESIGNED_CREDENTIAL = "X-Amz-Security-Token"
+from fake_ecr.tokens import PRESIGNED_CREDENTIAL, USERNAME, read_password
 
 #: ECR's registry host names (§1.3): <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn][:port]
 _ECR_HOST = re.compile(r"(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?(?::\d+)?")

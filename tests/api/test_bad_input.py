@@ -7,10 +7,10 @@ import json
 from typing import Any
 
 import pytest
-from api.helpers import INVALID_JSON, Manifest, RawSender, error_of, image_manifest, state_of, valid
 from botocore.exceptions import ClientError
 from botocore.model import ListShape, Shape, StructureShape
 
+from api.helpers import INVALID_JSON, Manifest, RawSender, error_of, image_manifest, state_of, valid
 from fake_ecr import FakeEcr
 from fake_ecr.service_model import operation_model, operation_names, target_prefix
 

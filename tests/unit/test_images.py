@@ -109,9 +109,7 @@ def test_digest_is_the_sha256_of_the_manifest_bytes(built: Any) -> None:
             "application/vnd.oci.image.layer.v1.tar+gzip",
             id="oci-gzip",
         ),
-        pytest.param(
-            "oci", False, OCI_MANIFEST, OCI_CONFIG, "application/vnd.oci.image.layer.v1.tar", id="oci-tar"
-        ),
+        pytest.param("oci", False, OCI_MANIFEST, OCI_CONFIG, "application/vnd.oci.image.layer.v1.tar", id="oci-tar"),
     ],
 )
 def test_media_types_follow_the_format(
@@ -142,9 +140,7 @@ def test_size_in_bytes_is_config_plus_layers_as_describe_images_reports() -> Non
     built = images.image(layers=[{"a": "1" * 5000}, {"b": "2"}])
     manifest = document(built.manifest)
 
-    assert built.size_in_bytes == manifest["config"]["size"] + sum(
-        layer["size"] for layer in manifest["layers"]
-    )
+    assert built.size_in_bytes == manifest["config"]["size"] + sum(layer["size"] for layer in manifest["layers"])
     assert built.size_in_bytes == len(built.config.data) + sum(len(layer.data) for layer in built.layers)
 
 
@@ -432,9 +428,7 @@ def remove_index(layout: Path, built: Image) -> None:
 def nest_index(layout: Path, built: Image) -> None:
     images.write_oci_layout(layout, [("nested", images.index([]))])
     inner = images.index([built])
-    outer_manifest = json.dumps(
-        {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [inner.descriptor()]}
-    )
+    outer_manifest = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [inner.descriptor()]})
     outer = ImageIndex(outer_manifest.encode(), OCI_INDEX, ())
     for item in (inner, outer):
         (layout / "blobs" / "sha256" / item.digest.removeprefix("sha256:")).write_bytes(item.manifest)
@@ -464,9 +458,7 @@ def test_damaged_oci_layouts_are_refused(tmp_path: Path, damage: Any, reason: st
 # --- docker save archives -----------------------------------------------------------------------------
 
 
-def docker_save(
-    entries: list[dict[str, Any]], files: dict[str, bytes], links: dict[str, str] | None = None
-) -> bytes:
+def docker_save(entries: list[dict[str, Any]], files: dict[str, bytes], links: dict[str, str] | None = None) -> bytes:
     """A tarball shaped like `docker save` output: manifest.json, <hex>.json configs, <id>/layer.tar."""
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w") as archive:
@@ -546,17 +538,13 @@ def test_docker_save_keeps_already_gzipped_layers() -> None:
 @pytest.mark.parametrize(
     ("entries", "reason"),
     [
-        pytest.param(
-            [{"Config": "c.json", "RepoTags": [], "Layers": ["l.tar"]}], "config says", id="diff-id-mismatch"
-        ),
+        pytest.param([{"Config": "c.json", "RepoTags": [], "Layers": ["l.tar"]}], "config says", id="diff-id-mismatch"),
         pytest.param(
             [{"Config": "c.json", "RepoTags": [], "Layers": ["l.tar", "l.tar"]}],
             "diff_ids",
             id="too-many-layers",
         ),
-        pytest.param(
-            [{"Config": "missing.json", "Layers": []}], "no file 'missing.json'", id="missing-config"
-        ),
+        pytest.param([{"Config": "missing.json", "Layers": []}], "no file 'missing.json'", id="missing-config"),
         pytest.param([{"RepoTags": []}], "no Config and Layers", id="entry-without-config"),
     ],
 )
