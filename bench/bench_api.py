@@ -30,7 +30,6 @@ import boto3
 from moto import mock_aws
 
 from fake_ecr import images, mock_ecr
-from fake_ecr.cli import upload_blobs
 
 REGION = "us-east-1"
 REPOSITORY = "bench"
@@ -45,7 +44,7 @@ def fake_ecr_side() -> Iterator[PreparePush]:
     with mock_ecr(region=REGION) as fake:
 
         def prepare(repository: str, image: images.Image) -> None:
-            upload_blobs(fake.registry(), repository, image.blobs())
+            fake.push_blobs(repository, image.blobs())
 
         yield prepare
 

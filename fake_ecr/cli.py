@@ -16,7 +16,7 @@ import re
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timezone
 from types import FrameType
@@ -24,7 +24,6 @@ from typing import Any
 
 from fake_ecr import __version__, images
 from fake_ecr.fake import FakeEcr
-from fake_ecr.model import Registry
 from fake_ecr.server import FakeServer
 from fake_ecr.settings import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Settings
 
@@ -33,22 +32,6 @@ DEFAULT_PORT = 5010
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 #: An AWS account id is 12 digits; ECR's registryId has the same pattern ([M] RegistryId).
 _ACCOUNT_ID = re.compile(r"[0-9]{12}")
-
-
-def upload_blobs(registry: Registry, repository_name: str, blobs: Iterable[images.Blob]) -> list[str]:
-    """Store blobs in a repository through the model's upload API, as a push does before its manifest.
-
-    A blob the repository already holds is accepted again (``exists_is_error=False``, as the registry's
-    blob upload behaves).  Returns the stored digests.
-    """
-    digests = []
-    for blob in blobs:
-        upload = registry.start_upload(repository_name)
-        registry.append_upload(repository_name, upload.upload_id, [blob.data])
-        digests.append(
-            registry.complete_upload(repository_name, upload.upload_id, [blob.digest], exists_is_error=False)
-        )
-    return digests
 
 
 # --- serve ---------------------------------------------------------------------------------------------
@@ -157,9 +140,18 @@ def _describe_repositories(demo: Demo) -> list[str]:
 
 
 def _upload_blobs(demo: Demo) -> list[str]:
-    blobs = demo.image.blobs()
-    upload_blobs(demo.fake.registry(), demo.repository_name, blobs)
-    return [f"{blob.digest} ({blob.size} bytes, {blob.media_type})" for blob in blobs]
+    # One part per blob: the only part of an upload may be smaller than the 5 MiB minimum (§2.3).
+    uploaded = []
+    for blob in demo.image.blobs():
+        where = {"repositoryName": demo.repository_name}
+        upload_id = demo.ecr.initiate_layer_upload(**where)["uploadId"]
+        demo.ecr.upload_layer_part(
+            **where, uploadId=upload_id, partFirstByte=0, partLastByte=blob.size - 1, layerPartBlob=blob.data
+        )
+        digest = demo.ecr.complete_layer_upload(**where, uploadId=upload_id, layerDigests=[blob.digest])["layerDigest"]
+        _expect(digest == blob.digest, f"the layer was stored as {digest}, not {blob.digest}")
+        uploaded.append(f"{digest} ({blob.size} bytes, {blob.media_type})")
+    return uploaded
 
 
 def _put_image(demo: Demo) -> list[str]:
@@ -226,7 +218,7 @@ DEMO_STEPS: list[DemoStep] = [
         _describe_repositories,
     ),
     DemoStep(
-        "Upload the image's config and layer (seeded through fake-ecr's model)",
+        "Upload the image's config and layer (the layer API a push uses)",
         (
             "aws ecr initiate-layer-upload --repository-name {repository} --region {region}",
             "aws ecr upload-layer-part --repository-name {repository} --upload-id <uploadId> --part-first-byte 0 "

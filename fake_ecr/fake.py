@@ -2,7 +2,10 @@
 
 Owns the life of a fake: its settings and clock, the state (a ``Backend``
 swapped for a fresh one by ``reset``), routing boto3 to it while active, an
-optional HTTP server, and the seeding and inspection helpers tests use.  The
+optional HTTP server, and the seeding and inspection helpers tests use.  While
+active it also answers ``requests`` calls to ECR's registry host names in-process
+(``fake_ecr.requests_routing``); ``push``/``pull`` go through the registry's own
+request handling with the registry client of ``fake_ecr.client``.  The
 pytest plugin's ``fake_ecr`` fixture hands out this same object, and
 ``mock_ecr()`` makes one outside pytest (the ``responses`` pattern).
 
@@ -14,7 +17,7 @@ from __future__ import annotations
 import functools
 import inspect
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, TypeVar, cast
@@ -22,25 +25,23 @@ from typing import Any, TypeVar, cast
 import boto3
 from werkzeug.wrappers import Request, Response
 
-from fake_ecr import api, boto
+from fake_ecr import api, boto, images, requests_routing
+from fake_ecr import client as registry_client
 from fake_ecr.api.core import Caller
 from fake_ecr.clock import Clock
+from fake_ecr.environment import TEST_CREDENTIALS, RegistryAuthFiles, client_environment
 from fake_ecr.lifecycle_runs import LifecycleRun, LifecycleSchedule, apply_lifecycle_policies
 from fake_ecr.model import Backend, Registry
 from fake_ecr.model.records import registry_dns_suffix
 from fake_ecr.registry import registry_of_host, serve
+from fake_ecr.registry.manifests import PRINCIPAL_KEY
+from fake_ecr.replication import replicate_pushes
 from fake_ecr.scanning.engine import FindingsSpec, ScanResult, as_findings, engine_for
 from fake_ecr.server import FakeServer
 from fake_ecr.settings import Settings
+from fake_ecr.tokens import issue_token
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-#: Credentials the fake hands to boto3 and to subprocesses: never real ones.
-TEST_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "AKIAFAKEECRTESTING00",
-    "AWS_SECRET_ACCESS_KEY": "fake-ecr-test-secret-access-key",
-    "AWS_SESSION_TOKEN": "fake-ecr-test-session-token",
-}
 
 
 def ecr_registry_host(account_id: str, region: str) -> str:
@@ -62,6 +63,7 @@ class FakeEcr:
         self._active = False
         self._context = self._fresh_context()
         self._lifecycle_schedule: LifecycleSchedule | None = None
+        self._auth_files = RegistryAuthFiles()
 
     # --- life -----------------------------------------------------------------------
 
@@ -70,7 +72,7 @@ class FakeEcr:
         if self._active:
             return self
         if self._owns_server and self._server is None:
-            self._server = FakeServer()
+            self._server = FakeServer.for_settings(self.settings)
         if self._server is not None:
             self._server.attach(self)
         self._patch_environment()
@@ -78,6 +80,7 @@ class FakeEcr:
             self._lifecycle_schedule = LifecycleSchedule(self.clock.now())
             self.clock.on_change(self._clock_changed)
         boto.activate(self)
+        requests_routing.activate(self)
         self._active = True
         return self
 
@@ -85,7 +88,9 @@ class FakeEcr:
         if not self._active:
             return
         boto.deactivate(self)
+        requests_routing.deactivate(self)
         self._restore_environment()
+        self._auth_files.remove()
         if self._server is not None:
             self._server.attach(None)
             if self._owns_server:
@@ -123,6 +128,7 @@ class FakeEcr:
             Backend(self.clock), self.settings, self.registry_host, check_responses=self.settings.check_responses
         )
         engine_for(context.backend, self.settings)  # scans on push from the first push on
+        replicate_pushes(context.backend)
         return context
 
     def _patch_environment(self) -> None:
@@ -151,6 +157,11 @@ class FakeEcr:
     def server(self) -> FakeServer | None:
         return self._server
 
+    @property
+    def ca_file(self) -> str | None:
+        """The CA bundle that makes clients trust the server's HTTPS (``Settings(tls=True)``); else None."""
+        return self._server.ca_file if self._server is not None else None
+
     def registry_host(self, account_id: str, region: str) -> str:
         """Where clients reach a registry: the server's address while one runs, else ECR's host."""
         if self._server is not None and self.settings.uri_style == "auto":
@@ -168,6 +179,7 @@ class FakeEcr:
         account_id, region = (
             registry_of_host(request.host) or registry or (self.settings.account_id, self.settings.region)
         )
+        request.environ[PRINCIPAL_KEY] = self._context.principal_arn
         return serve(
             request,
             self.backend.registry(account_id, region),
@@ -188,6 +200,23 @@ class FakeEcr:
         """Unexpected exceptions raised inside the fake since the last reset."""
         return self._context.internal_errors
 
+    @contextmanager
+    def acting_as(self, principal_arn: str | None) -> Iterator[FakeEcr]:
+        """Take every control-plane call and registry request in the block to come from this IAM principal.
+
+        fake-ecr checks no credentials, so it cannot tell who calls; ECR can.  Pulls by a principal on
+        the registry's pull-time update exclusion list (RegisterPullTimeUpdateExclusion) then leave
+        lastRecordedPullTime as it is (ecr-behaviour §7.10), in-process and over HTTP alike.  Outside
+        such a block (or with ``None``) the principal is unknown and every pull records its time.
+        ``reset()`` forgets it.
+        """
+        previous = self._context.principal_arn
+        self._context.principal_arn = principal_arn
+        try:
+            yield self
+        finally:
+            self._context.principal_arn = previous
+
     def registry(self, account_id: str | None = None, region: str | None = None) -> Registry:
         """The model of one registry (the settings' account and region by default)."""
         return self.backend.registry(account_id or self.settings.account_id, region or self.settings.region)
@@ -199,7 +228,79 @@ class FakeEcr:
             if self._server is None:
                 raise RuntimeError("this fake runs no server: use FakeEcr(server=True) or the fake_ecr_server fixture")
             kwargs.setdefault("endpoint_url", self._server.endpoint)
+            if self.ca_file is not None:
+                kwargs.setdefault("verify", self.ca_file)
         return boto3.client(service_name, **kwargs)
+
+    #: Build an image in memory, deterministically: ``fake_ecr.images.image`` (``fake.image(files={...})``).
+    image = staticmethod(images.image)
+
+    @contextmanager
+    def _registry_session(
+        self, account_id: str | None, region: str | None
+    ) -> Iterator[tuple[registry_client.RegistrySession, str]]:
+        """A session whose requests the registry of (account, region) answers in-process, and a token for it."""
+        account_id, region = account_id or self.settings.account_id, region or self.settings.region
+        with registry_client.RegistrySession(f"https://{ecr_registry_host(account_id, region)}") as session:
+            session.mount("https://", requests_routing.InProcessAdapter(self))
+            yield session, issue_token(account_id, region, self.clock.now()).authorization_token
+
+    def push(
+        self,
+        reference: str,
+        image: images.Image | images.ImageIndex,
+        *,
+        account_id: str | None = None,
+        region: str | None = None,
+    ) -> str:
+        """Push an image, index or artifact as a registry client would; returns its digest.
+
+        ``reference`` is ``"repository:tag"``, ``"repository@sha256:<hex>"`` (the image's own digest)
+        or ``"repository"`` (untagged).  Blobs, an index's children and the manifest go through the
+        registry's own request handling, in this process: whatever a push over HTTP would meet
+        (missing repository, immutable tag, scan on push, replication) happens here too, and a
+        refusal raises ``fake_ecr.registry_client.RegistryRequestFailed`` with the registry's answer.
+        """
+        target = registry_client.ImageReference.parse(reference)
+        if target.digest is not None and target.digest != image.digest:
+            raise ValueError(f"{reference!r} names digest {target.digest}, the image's is {image.digest}")
+        with self._registry_session(account_id, region) as (session, token):
+            return registry_client.push(session, target.repository, target.tag or target.digest, image, auth=token)
+
+    def push_blobs(
+        self,
+        repository_name: str,
+        blobs: Iterable[images.Blob],
+        *,
+        account_id: str | None = None,
+        region: str | None = None,
+    ) -> list[str]:
+        """Upload blobs to a repository through the registry, as a push does before its manifest.
+
+        For tests of PutImage and the layer API, which need blobs without a manifest over them.
+        Blobs the repository holds already are skipped; returns the digests.
+        """
+        with self._registry_session(account_id, region) as (session, token):
+            return registry_client.push_blobs(session, repository_name, blobs, auth=token)
+
+    def pull(
+        self,
+        reference: str,
+        *,
+        accept: Sequence[str] = registry_client.DEFAULT_ACCEPT,
+        account_id: str | None = None,
+        region: str | None = None,
+    ) -> images.Image | images.ImageIndex:
+        """Pull ``"repository:tag"`` or ``"repository@digest"`` (``"repository"``: its ``latest``, as docker does).
+
+        Goes through the registry's request handling like ``push``, so it is a pull to ECR:
+        lastRecordedPullTime moves.  Every digest is verified.
+        """
+        target = registry_client.ImageReference.parse(reference)
+        with self._registry_session(account_id, region) as (session, token):
+            return registry_client.pull(
+                session, target.repository, target.digest or target.tag or "latest", accept=accept, auth=token
+            )
 
     def set_findings(
         self,
@@ -247,11 +348,25 @@ class FakeEcr:
 
     @property
     def env(self) -> dict[str, str]:
-        """Environment for subprocesses (AWS CLI, scripts): endpoint, test credentials, region."""
-        env = {**TEST_CREDENTIALS, "AWS_DEFAULT_REGION": self.settings.region, "AWS_REGION": self.settings.region}
+        """Environment for subprocesses (AWS CLI, registry clients, scripts).
+
+        Test credentials and region; with a server, its endpoint (AWS_ENDPOINT_URL_ECR) and, with
+        TLS, its CA bundle; and registry logins (REGISTRY_AUTH_FILE, DOCKER_CONFIG) for the address
+        ``repositoryUri`` names and every registry address the server serves.  The logins' tokens are
+        issued when ``env`` is read and last 12 hours on the fake's clock (ecr-behaviour §2.4): read
+        ``env`` again after moving the clock that far.  The files are deleted on ``stop``.
+        """
+        default = (self.settings.account_id, self.settings.region)
+        now = self.clock.now()
+        credentials = {self.registry_host(*default): issue_token(*default, now).authorization_token}
         if self._server is not None:
-            env["AWS_ENDPOINT_URL_ECR"] = self._server.endpoint
-        return env
+            credentials |= self._server.registry_credentials(default, now)
+        return client_environment(
+            self.settings,
+            endpoint=self._server.endpoint if self._server is not None else None,
+            ca_file=self.ca_file,
+            auth_files=self._auth_files.write(credentials),
+        )
 
 
 def mock_ecr(settings: Settings | None = None, *, server: bool = False, **options: Any) -> FakeEcr:

@@ -12,6 +12,11 @@ account's or region's registry gets a port of its own on the same host,
 opened the first time a response names it, so ``repositoryUri`` and
 ``proxyEndpoint`` always name an address a client on this machine can push to.
 
+With ``Settings.tls`` the server speaks HTTPS with a throwaway CA (``fake_ecr.tls``);
+``ca_file`` is the CA's PEM file.  ``env`` is what a subprocess needs to use the
+server: endpoint, test credentials, region, the CA, and registry logins for every
+address it serves, written to files it owns until ``stop``.
+
 Must not import ``fake_ecr.fake`` (the fake imports this module).
 """
 
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import ssl
 import threading
+import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol
 
@@ -29,7 +35,11 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 from fake_ecr.boto import region_of
+from fake_ecr.clock import Clock
+from fake_ecr.environment import RegistryAuthFiles, client_environment
 from fake_ecr.settings import Settings
+from fake_ecr.tls import ThrowawayCa
+from fake_ecr.tokens import issue_token
 
 #: How often a listener checks for shutdown: short, so a session's teardown is quick.
 POLL_INTERVAL = 0.05
@@ -39,6 +49,9 @@ REGISTRY_KEY = "fake_ecr.registry"
 
 class ServedFake(Protocol):
     """What the server needs of the fake attached to it."""
+
+    settings: Settings
+    clock: Clock
 
     def handle_api(self, target: str, body: bytes, region: str | None) -> tuple[int, dict[str, str], bytes]: ...
 
@@ -57,9 +70,21 @@ class _RequestHandler(WSGIRequestHandler):
 class FakeServer:
     """One threaded werkzeug server (plus a port per extra registry) serving an attached fake."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ssl_context: ssl.SSLContext | None = None,
+        *,
+        settings: Settings | None = None,
+        ca: ThrowawayCa | None = None,
+    ) -> None:
         self.host = host
+        #: The settings the server was made for; a fake attached to it brings its own.
+        self.settings = settings if settings is not None else Settings()
         self._ssl_context = ssl_context
+        self._ca = ca
+        self._auth_files = RegistryAuthFiles()
         self._fake: ServedFake | None = None
         self._lock = threading.Lock()
         self._main = self._listen(port, None)
@@ -68,8 +93,15 @@ class FakeServer:
 
     @classmethod
     def for_settings(cls, settings: Settings, host: str = "127.0.0.1", port: int = 0) -> FakeServer:
-        """A server as ``settings`` ask for (plain HTTP, or HTTPS when ``tls`` is set)."""
-        return cls(host, port)
+        """A server as ``settings`` ask for (plain HTTP, or HTTPS with a throwaway CA when ``tls`` is set)."""
+        if not settings.tls:
+            return cls(host, port, settings=settings)
+        ca = ThrowawayCa([host])
+        try:
+            return cls(host, port, ca.ssl_context, settings=settings, ca=ca)
+        except OSError:
+            ca.remove()
+            raise
 
     @property
     def scheme(self) -> str:
@@ -79,6 +111,11 @@ class FakeServer:
     def endpoint(self) -> str:
         """The URL of ECR's API (and of the attached fake's own registry)."""
         return f"{self.scheme}://{self.host}:{self.port}"
+
+    @property
+    def ca_file(self) -> str | None:
+        """The PEM file of the CA that signed the server's certificate (None: plain HTTP, or not ours)."""
+        return self._ca.ca_file if self._ca is not None else None
 
     def attach(self, fake: ServedFake | None) -> None:
         """Serve ``fake`` from now on (None: answer 503 until another is attached)."""
@@ -93,6 +130,32 @@ class FakeServer:
             if listener is None:
                 listener = self._registry_listeners[registry] = self._listen(0, registry)
         return f"{self.host}:{listener.server_port}"
+
+    def registry_credentials(self, default: tuple[str, str], now: float) -> dict[str, str]:
+        """``host:port`` -> an authorizationToken issued at ``now``, for every registry address served.
+
+        ``default`` is the registry the main port serves: the attached fake's own.
+        """
+        with self._lock:
+            addresses = {
+                f"{self.host}:{listener.server_port}": key for key, listener in self._registry_listeners.items()
+            }
+        addresses[f"{self.host}:{self.port}"] = default
+        return {address: issue_token(*key, now).authorization_token for address, key in addresses.items()}
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Environment for subprocesses: endpoint, test credentials, region, CA bundle, registry auth files.
+
+        Tokens are issued when this is read, on the attached fake's clock (the wall clock without
+        one), and last 12 hours on it (ecr-behaviour §2.4): read ``env`` again for fresh ones.
+        """
+        fake = self._fake
+        settings, now = (self.settings, time.time()) if fake is None else (fake.settings, fake.clock.now())
+        credentials = self.registry_credentials((settings.account_id, settings.region), now)
+        return client_environment(
+            settings, endpoint=self.endpoint, ca_file=self.ca_file, auth_files=self._auth_files.write(credentials)
+        )
 
     def _listen(self, port: int, registry: tuple[str, str] | None) -> BaseWSGIServer:
         def app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -132,3 +195,6 @@ class FakeServer:
         for listener in listeners:
             listener.shutdown()
             listener.server_close()
+        self._auth_files.remove()
+        if self._ca is not None:
+            self._ca.remove()

@@ -1,7 +1,7 @@
-"""Test helpers for the control-plane tests: blobs seeded through the model, manifests built over them.
+"""Test helpers for the control-plane tests: blobs seeded through the registry, manifests built over them.
 
-Images are put together here by hand (not with ``fake_ecr.images``) so these tests depend only on
-the model's upload methods and on the manifest formats themselves.
+Manifests are put together here by hand (not with ``fake_ecr.images``) so these tests depend only on
+the manifest formats themselves; blobs are uploaded with ``FakeEcr.push_blobs``, as a push would.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 from botocore.model import ListShape, Shape, StructureShape
 
 from fake_ecr import FakeEcr
+from fake_ecr.images import Blob
 
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
@@ -28,6 +29,7 @@ OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
 HELM_CONFIG = "application/vnd.cncf.helm.config.v1+json"
+BLOB = "application/octet-stream"
 
 #: ECR's answer to a manifest it cannot read (ecr-behaviour §3 #16).
 INVALID_JSON = "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'"
@@ -65,11 +67,9 @@ class Manifest:
 def seed_blob(
     fake_ecr: FakeEcr, repository_name: str, data: bytes, *, account: str | None = None, region: str | None = None
 ) -> str:
-    """Store ``data`` as a blob of the repository (as a finished layer upload would); returns its digest."""
-    registry = fake_ecr.registry(account, region)
-    upload = registry.start_upload(repository_name)
-    registry.append_upload(repository_name, upload.upload_id, [data])
-    return registry.complete_upload(repository_name, upload.upload_id, [sha256(data)], exists_is_error=False)
+    """Store ``data`` as a blob of the repository (as a push does before its manifest); returns its digest."""
+    (digest,) = fake_ecr.push_blobs(repository_name, [Blob(BLOB, data)], account_id=account, region=region)
+    return digest
 
 
 def image_manifest(

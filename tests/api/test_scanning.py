@@ -11,7 +11,7 @@ import botocore.session
 import pytest
 from botocore.exceptions import ClientError, WaiterError
 
-from api.helpers import error_of, image_manifest, put, seed_blob
+from api.helpers import error_of, image_manifest, put
 from fake_ecr import FakeEcr, images
 from fake_ecr.model import ImageId
 from fake_ecr.scanning.engine import SCAN_STATUSES
@@ -57,23 +57,6 @@ SCRATCH = images.image(files={"app": b"\x7fELF static binary"})
 
 
 # --- helpers --------------------------------------------------------------------------------------
-
-
-def push_image(
-    fake_ecr: FakeEcr, ecr: Any, image: images.Image | images.ImageIndex, tag: str | None = None, repo: str = REPO
-) -> str:
-    """Push a built image (blobs through the model's uploads, then PutImage); returns its digest."""
-    children = image.manifests if isinstance(image, images.ImageIndex) else ()
-    for child in children:
-        push_image(fake_ecr, ecr, child, repo=repo)
-    if isinstance(image, images.Image):
-        for blob in image.blobs():
-            seed_blob(fake_ecr, repo, blob.data)
-    params: dict[str, Any] = {"imageManifest": image.manifest.decode(), "imageManifestMediaType": image.media_type}
-    if tag is not None:
-        params["imageTag"] = tag
-    digest: str = ecr.put_image(repositoryName=repo, **params)["image"]["imageId"]["imageDigest"]
-    return digest
 
 
 def scan_of(ecr: Any, image_id: dict[str, str], repo: str = REPO, **params: Any) -> dict[str, Any]:
@@ -122,7 +105,7 @@ def repo(ecr: Any) -> str:
 
 @pytest.fixture
 def debian(ecr: Any, fake_ecr: FakeEcr, repo: str) -> str:
-    return push_image(fake_ecr, ecr, DEBIAN_12, "v1")
+    return fake_ecr.push(f"{REPO}:v1", DEBIAN_12)
 
 
 # --- StartImageScan and DescribeImageScanFindings ----------------------------------------------------
@@ -223,7 +206,7 @@ def test_one_scan_per_image_per_24_hours(ecr: Any, fake_ecr: FakeEcr, debian: st
 
 def test_the_scan_on_push_counts_towards_the_quota(ecr: Any, fake_ecr: FakeEcr) -> None:
     ecr.create_repository(repositoryName=REPO, imageScanningConfiguration={"scanOnPush": True})
-    push_image(fake_ecr, ecr, DEBIAN_12, "v1")
+    fake_ecr.push(f"{REPO}:v1", DEBIAN_12)
     with pytest.raises(ClientError) as excinfo:
         ecr.start_image_scan(repositoryName=REPO, imageId={"imageTag": "v1"})
     assert error_of(excinfo) == ("LimitExceededException", QUOTA_TEXT)
@@ -242,7 +225,7 @@ def test_indexes_and_artifacts_cannot_be_scanned(
     ecr: Any, fake_ecr: FakeEcr, unscannable: images.Image | images.ImageIndex
 ) -> None:
     ecr.create_repository(repositoryName=REPO, imageScanningConfiguration={"scanOnPush": True})
-    digest = push_image(fake_ecr, ecr, unscannable, "v1")
+    digest = fake_ecr.push(f"{REPO}:v1", unscannable)
     with pytest.raises(ClientError) as excinfo:
         ecr.start_image_scan(repositoryName=REPO, imageId={"imageTag": "v1"})
     assert error_of(excinfo) == ("UnsupportedImageTypeException", "The image is of a type that cannot be scanned.")
@@ -279,7 +262,7 @@ def test_manual_scans_are_not_supported_under_enhanced_scanning(ecr: Any, debian
 )
 def test_image_without_package_database(ecr: Any, fake_ecr: FakeEcr, repo: str, version: str, status: str) -> None:
     ecr.put_account_setting(name="BASIC_SCAN_TYPE_VERSION", value=version)
-    push_image(fake_ecr, ecr, SCRATCH, "v1")
+    fake_ecr.push(f"{REPO}:v1", SCRATCH)
     ecr.start_image_scan(repositoryName=REPO, imageId={"imageTag": "v1"})
     scan = scan_of(ecr, {"imageTag": "v1"})
     assert scan["imageScanStatus"] == {"status": status, "description": UNSUPPORTED_TEXT}
@@ -356,13 +339,13 @@ def test_waiter_stops_at_an_error(ecr: Any, debian: str) -> None:
 
 def test_scan_on_push_of_the_repository(ecr: Any, fake_ecr: FakeEcr) -> None:
     ecr.create_repository(repositoryName=REPO, imageScanningConfiguration={"scanOnPush": True})
-    push_image(fake_ecr, ecr, DEBIAN_12, "v1")
+    fake_ecr.push(f"{REPO}:v1", DEBIAN_12)
     assert basic_findings(scan_of(ecr, {"imageTag": "v1"})) == DEBIAN_12_FINDINGS
 
 
 def test_scan_on_push_only_for_new_images(ecr: Any, fake_ecr: FakeEcr, debian: str) -> None:
     ecr.put_image_scanning_configuration(repositoryName=REPO, imageScanningConfiguration={"scanOnPush": True})
-    push_image(fake_ecr, ecr, DEBIAN_12, "v2")  # the same manifest: no new image
+    fake_ecr.push(f"{REPO}:v2", DEBIAN_12)  # the same manifest: no new image
     with pytest.raises(ClientError) as excinfo:
         scan_of(ecr, {"imageTag": "v2"})
     assert error_of(excinfo)[0] == "ScanNotFoundException"
@@ -372,7 +355,7 @@ def test_deleted_and_pushed_again_starts_unscanned(ecr: Any, fake_ecr: FakeEcr, 
     ecr.start_image_scan(repositoryName=REPO, imageId={"imageTag": "v1"})
     assert status_of(ecr, {"imageTag": "v1"}) == "COMPLETE"
     ecr.batch_delete_image(repositoryName=REPO, imageIds=[{"imageDigest": debian}])
-    push_image(fake_ecr, ecr, DEBIAN_12, "v1")
+    fake_ecr.push(f"{REPO}:v1", DEBIAN_12)
     with pytest.raises(ClientError) as excinfo:
         scan_of(ecr, {"imageTag": "v1"})
     assert error_of(excinfo)[0] == "ScanNotFoundException"
@@ -439,7 +422,7 @@ OPENSSL_FINDING = {
 def test_findings_set_before_the_push(ecr: Any, fake_ecr: FakeEcr) -> None:
     fake_ecr.set_findings(f"{REPO}:v1", [OPENSSL_FINDING])
     ecr.create_repository(repositoryName=REPO, imageScanningConfiguration={"scanOnPush": True})
-    push_image(fake_ecr, ecr, DEBIAN_12, "v1")
+    fake_ecr.push(f"{REPO}:v1", DEBIAN_12)
     findings = scan_of(ecr, {"imageTag": "v1"})["imageScanFindings"]
     assert findings["findings"] == [
         {
@@ -642,7 +625,7 @@ def test_repository_scanning_configuration_of_a_missing_repository(ecr: Any, rep
 def test_enhanced_continuous_scan_on_push(ecr: Any, fake_ecr: FakeEcr, repo: str) -> None:
     set_registry_scanning(ecr, "ENHANCED", ("CONTINUOUS_SCAN", ["app"]))
     fake_ecr.clock.set(START)
-    digest = push_image(fake_ecr, ecr, DEBIAN_12, "v1")
+    digest = fake_ecr.push(f"{REPO}:v1", DEBIAN_12)
     pending = scan_of(ecr, {"imageTag": "v1"})
     assert pending["imageScanStatus"] == {"status": "PENDING", "description": "Pending start of the image scan."}
     assert pending["imageScanFindings"] == {"findings": [], "enhancedFindings": []}
@@ -688,8 +671,8 @@ def test_enhanced_scan_on_push(ecr: Any, fake_ecr: FakeEcr) -> None:
     set_registry_scanning(ecr, "ENHANCED", ("SCAN_ON_PUSH", ["app"]))
     ecr.create_repository(repositoryName=REPO)
     ecr.create_repository(repositoryName="other")
-    push_image(fake_ecr, ecr, DEBIAN_12, "v1")
-    push_image(fake_ecr, ecr, DEBIAN_12, "v1", repo="other")
+    fake_ecr.push(f"{REPO}:v1", DEBIAN_12)
+    fake_ecr.push("other:v1", DEBIAN_12)
     scan = scan_of(ecr, {"imageTag": "v1"})
     assert scan["imageScanStatus"] == {"status": "COMPLETE", "description": COMPLETE_TEXT}
     assert len(scan["imageScanFindings"]["enhancedFindings"]) == 3
@@ -700,9 +683,9 @@ def test_enhanced_scan_on_push(ecr: Any, fake_ecr: FakeEcr) -> None:
 
 def test_turning_enhanced_scanning_on_scans_recent_images(ecr: Any, fake_ecr: FakeEcr, repo: str) -> None:
     fake_ecr.clock.set(START)
-    push_image(fake_ecr, ecr, SCRATCH, "old")
+    fake_ecr.push(f"{REPO}:old", SCRATCH)
     fake_ecr.clock.advance(days=31)
-    push_image(fake_ecr, ecr, DEBIAN_12, "recent")
+    fake_ecr.push(f"{REPO}:recent", DEBIAN_12)
     set_registry_scanning(ecr, "ENHANCED")
     assert status_of(ecr, {"imageTag": "recent"}) == "ACTIVE"
     # Inspector takes up images pushed in the last 30 days only (§5.1).

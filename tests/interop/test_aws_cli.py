@@ -22,7 +22,6 @@ from typing import Any
 import pytest
 
 from fake_ecr import FakeEcr, errors, images
-from fake_ecr.cli import upload_blobs
 from fake_ecr.tokens import TOKEN_LIFETIME, read_password
 
 REGION = "us-west-2"
@@ -110,8 +109,7 @@ def seed_repository(fake_ecr: FakeEcr, ecr: Any) -> None:
 
 def seed_tagged_image(fake_ecr: FakeEcr, ecr: Any) -> None:
     seed_repository(fake_ecr, ecr)
-    upload_blobs(fake_ecr.registry(), REPOSITORY, IMAGE.blobs())
-    ecr.put_image(repositoryName=REPOSITORY, imageManifest=IMAGE.manifest.decode(), imageTag="latest")
+    fake_ecr.push(f"{REPOSITORY}:latest", IMAGE)
 
 
 def seed_nothing(fake_ecr: FakeEcr, ecr: Any) -> None:
@@ -161,7 +159,7 @@ def test_put_image_stores_the_manifest_under_its_digest(
     aws: AwsCli, fake_ecr: FakeEcr, ecr: Any, tmp_path: Path
 ) -> None:
     seed_repository(fake_ecr, ecr)
-    upload_blobs(fake_ecr.registry(), REPOSITORY, IMAGE.blobs())
+    fake_ecr.push_blobs(REPOSITORY, IMAGE.blobs())
     manifest = tmp_path / "manifest.json"
     manifest.write_bytes(IMAGE.manifest)
 

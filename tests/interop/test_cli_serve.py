@@ -27,13 +27,16 @@ ACCOUNT = "111122223333"
 REGION = "eu-west-1"
 STARTUP_TIMEOUT = 20.0
 _EXPORT = re.compile(r"^\s*export (\w+)=(\S*)$")
-#: What the banner must export for a client to reach and sign requests to the server.
+#: What the banner must export for a client to reach and sign requests to the server, and to log in to
+#: its registry (REGISTRY_AUTH_FILE for skopeo and podman, DOCKER_CONFIG for docker and oras).
 BANNER_EXPORTS = {
     "AWS_ENDPOINT_URL_ECR",
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
     "AWS_DEFAULT_REGION",
+    "REGISTRY_AUTH_FILE",
+    "DOCKER_CONFIG",
 }
 
 

@@ -163,7 +163,6 @@ def test_an_exception_inside_the_fake_fails_the_test_at_teardown(pytester: pytes
         import pytest
         from botocore.config import Config
         from fake_ecr import images
-        from fake_ecr.cli import upload_blobs
 
         def test_push_with_a_broken_listener(fake_ecr):
             def broken(registry, repository_name, result):
@@ -173,7 +172,7 @@ def test_an_exception_inside_the_fake_fails_the_test_at_teardown(pytester: pytes
             ecr = fake_ecr.client(config=Config(retries={"total_max_attempts": 1}))
             ecr.create_repository(repositoryName="my-repository")
             image = images.image(files={"hello.txt": "hello"})
-            upload_blobs(fake_ecr.registry(), "my-repository", image.blobs())
+            fake_ecr.push_blobs("my-repository", image.blobs())
             with pytest.raises(ecr.exceptions.ServerException):
                 ecr.put_image(repositoryName="my-repository", imageManifest=image.manifest.decode())
 

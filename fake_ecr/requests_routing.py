@@ -1,0 +1,248 @@
+"""In-process HTTP to the registry for ``requests``: ECR's registry host names reach the active fake.
+
+Owns three things built on one conversion (``serve_prepared``: a ``requests.PreparedRequest`` becomes
+a werkzeug request served by a fake's ``serve_registry``, and the answer a status, headers and a
+streaming body):
+
+- ``InProcessAdapter``: a ``requests`` transport adapter that sends a session's requests to one fake,
+  whether or not it is active (``FakeEcr.push`` uses it).
+- ``activate``/``deactivate``: while a fake is active, a ``responses`` mock sends every ``requests``
+  call to ``https://<account>.dkr.ecr.<region>.amazonaws.com[.cn]/...`` to the latest activated
+  fake (the registry is chosen from the host, ecr-behaviour §1.3), and passes every other URL on,
+  untouched, to whatever ``HTTPAdapter.send`` was installed before it (the network, or an
+  earlier ``responses`` mock such as moto's).
+- Coexistence with ``moto.mock_aws()`` started *after* the fake: moto's own ``responses`` mock
+  then sees requests first and claims every ``*.amazonaws.com`` URL for itself.  Two documented
+  moto settings hand ECR's registry hosts back: the ``core.passthrough.urls`` config (moto then
+  leaves them alone) and ``override_responses_real_send`` (what moto leaves alone comes here,
+  moto FAQ "How can I mock my own HTTP-requests, using the Responses-module?").  Both are set
+  while a fake is active and restored after.  A request that went round both mocks once goes
+  straight to the network, so the two never pass it back and forth.
+
+Bodies stream where ``responses`` lets them: a generator body (chunked upload) is read by the
+registry piece by piece, and responses are read from the registry's iterator as the client reads
+(``responses`` itself reads a file-like request body whole first).
+
+Must not import ``fake_ecr.fake`` (the fake imports this module) or ``fake_ecr.registry``.
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import IO, TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit
+
+import requests
+import requests.adapters
+import responses
+from urllib3 import HTTPHeaderDict, HTTPResponse
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request, Response
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+    from _typeshed.wsgi import WSGIEnvironment
+
+#: URLs of ECR's registry hosts (ecr-behaviour §1.3), as moto's passthrough config and responses match them.
+ECR_REGISTRY_URL = re.compile(
+    # (?i) inline, not a flag: moto matches the pattern's text.
+    r"(?i)https?://\d{12}\.dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?(?::\d+)?(?:[/?#]|$)"
+)
+#: The methods the registry serves (OCI distribution spec 1.1 endpoint table).
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+#: Marks a request that has already passed through this module's mock without being served here.
+_PASSED_ON = "_fake_ecr_passed_on"
+
+Send = Callable[..., requests.Response]
+
+
+class RegistryEndpoint(Protocol):
+    """What routing needs of a fake: serve one registry request (the registry named by its Host)."""
+
+    def serve_registry(self, request: Request, registry: tuple[str, str] | None) -> Response: ...
+
+
+# --- the conversion ---------------------------------------------------------------------------------
+
+
+class _ChunkReader(io.RawIOBase):
+    """A raw stream over an iterable of byte chunks, closing the iterable when it is closed."""
+
+    def __init__(self, chunks: Iterable[bytes | str]) -> None:
+        super().__init__()
+        self._source = chunks
+        self._chunks: Iterator[bytes | str] = iter(chunks)
+        self._pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        while not self._pending:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._pending = memoryview(chunk.encode() if isinstance(chunk, str) else chunk).cast("B")
+        target = memoryview(buffer).cast("B")
+        count = min(len(target), len(self._pending))
+        target[:count] = self._pending[:count]
+        self._pending = self._pending[count:]
+        return count
+
+    def close(self) -> None:
+        if not self.closed:
+            close = getattr(self._source, "close", None)
+            if callable(close):
+                close()  # a werkzeug response iterator releases its blob store here
+        super().close()
+
+
+def _body_stream(body: object, declared_length: str | None) -> tuple[IO[bytes], int | None]:
+    """The request body as the WSGI input stream, and its length when known (None: chunked)."""
+    if body is None:
+        return io.BytesIO(), 0
+    if isinstance(body, str):
+        body = body.encode()
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return io.BytesIO(body), len(body)
+    length = int(declared_length) if declared_length else None
+    if hasattr(body, "read"):
+        return body, length  # type: ignore[return-value]
+    return io.BufferedReader(_ChunkReader(body)), length  # type: ignore[arg-type]
+
+
+def _environ(request: requests.PreparedRequest) -> WSGIEnvironment:
+    url = urlsplit(request.url or "")
+    builder = EnvironBuilder(
+        method=request.method or "GET",
+        base_url=f"{url.scheme}://{url.netloc}",
+        path=url.path,
+        query_string=url.query,
+        headers=list(request.headers.items()),
+    )
+    environ = builder.get_environ()
+    builder.close()
+    stream, length = _body_stream(request.body, request.headers.get("Content-Length"))
+    environ["wsgi.input"] = stream
+    if length is None:
+        # A chunked body ends where its stream ends, as a WSGI server that decodes chunking says.
+        environ["wsgi.input_terminated"] = True
+    else:
+        environ["CONTENT_LENGTH"] = str(length)
+    return environ
+
+
+def serve_prepared(
+    endpoint: RegistryEndpoint, request: requests.PreparedRequest
+) -> tuple[int, list[tuple[str, str]], io.BufferedReader]:
+    """Serve one ``requests`` request with ``endpoint``'s registry: (status, headers, body read as it streams)."""
+    environ = _environ(request)
+    response = endpoint.serve_registry(Request(environ), None)
+    # werkzeug's own WSGI view of the response: no body for HEAD, 204 and 304, headers as sent.
+    body, status, headers = response.get_wsgi_response(environ)
+    return int(status.split(" ", 1)[0]), list(headers), io.BufferedReader(_ChunkReader(body))
+
+
+class InProcessAdapter(requests.adapters.HTTPAdapter):
+    """A transport adapter that answers every request with one fake's registry, in this process."""
+
+    def __init__(self, endpoint: RegistryEndpoint) -> None:
+        super().__init__()
+        self._endpoint = endpoint
+
+    def send(  # type: ignore[override]
+        self, request: requests.PreparedRequest, stream: bool = False, **_: Any
+    ) -> requests.Response:
+        status, headers, body = serve_prepared(self._endpoint, request)
+        raw = HTTPResponse(
+            body=body,
+            headers=HTTPHeaderDict(headers),
+            status=status,
+            reason=http.client.responses.get(status),
+            preload_content=False,
+            decode_content=False,
+            request_method=request.method,
+        )
+        return self.build_response(request, raw)
+
+
+# --- the responses mock -----------------------------------------------------------------------------
+
+_active: list[RegistryEndpoint] = []
+_lock = threading.Lock()
+_undo: list[Callable[[], None]] = []
+
+
+def _serve_active(request: requests.PreparedRequest) -> tuple[int, list[tuple[str, str]], io.BufferedReader]:
+    if not _active:  # only after an out-of-order stop left this mock patched in under another one
+        raise requests.ConnectionError(f"no fake ECR is active to answer {request.method} {request.url}")
+    return serve_prepared(_active[-1], request)
+
+
+def _start_mock() -> None:
+    next_send: Send = requests.adapters.HTTPAdapter.send
+
+    def pass_on(  # noqa: PLR0917 - HTTPAdapter.send's own parameters, which responses passes on
+        adapter: requests.adapters.HTTPAdapter,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float, float] | tuple[float, None] | None = None,
+        verify: bool | str = True,
+        cert: bytes | str | tuple[bytes | str, bytes | str] | None = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        # Round one: to whatever was installed before this mock.  A request that comes back here (a
+        # mock below passed it up again, as moto does once told to) goes to the network.
+        send = responses._real_send if getattr(request, _PASSED_ON, False) else next_send
+        setattr(request, _PASSED_ON, True)
+        return send(adapter, request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies)
+
+    mock = responses.RequestsMock(assert_all_requests_are_fired=False, real_adapter_send=pass_on)
+    for method in METHODS:
+        # content_type=None: the registry's own Content-Type is the only one.
+        mock.add(responses.CallbackResponse(method, ECR_REGISTRY_URL, _serve_active, content_type=None))
+    mock.add_passthru("http")  # every URL that is no ECR registry host
+    mock.start()
+    _undo.append(lambda: mock.stop(allow_assert=False))
+    _undo.append(_hand_back_from_moto(mock))
+
+
+def _hand_back_from_moto(mock: responses.RequestsMock) -> Callable[[], None]:
+    """Make a ``mock_aws()`` started later leave ECR's registry hosts to ``mock``; returns the undo."""
+    from moto.core import config as moto_config  # noqa: PLC0415 - moto costs 0.1 s to import; only here
+    from moto.core import models as moto_models  # noqa: PLC0415
+
+    core = moto_config.default_user_config.setdefault("core", {})
+    urls = core.setdefault("passthrough", {}).setdefault("urls", [])
+    urls.append(ECR_REGISTRY_URL.pattern)
+    previous_send = moto_models.responses_mock._real_send
+    moto_models.override_responses_real_send(mock)
+
+    def undo() -> None:
+        if ECR_REGISTRY_URL.pattern in urls:
+            urls.remove(ECR_REGISTRY_URL.pattern)
+        moto_models.responses_mock._real_send = previous_send
+
+    return undo
+
+
+def activate(endpoint: RegistryEndpoint) -> None:
+    """Route ECR registry hosts to ``endpoint`` (the latest activated fake wins)."""
+    with _lock:
+        _active.append(endpoint)
+        if len(_active) == 1:
+            _start_mock()
+
+
+def deactivate(endpoint: RegistryEndpoint) -> None:
+    with _lock:
+        if endpoint not in _active:
+            return
+        _active.remove(endpoint)
+        if not _active:
+            while _undo:
+                _undo.pop()()
