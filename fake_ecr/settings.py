@@ -29,6 +29,8 @@ class Settings:
       next evaluation (every 24 h), not only on ``run_lifecycle()``.
     - ``lifecycle_preview_delay``: seconds on the fake's clock from a lifecycle
       policy preview's start to its result (0: complete at the first look).
+    - ``restore_delay``: seconds on the fake's clock an archived image stays
+      ACTIVATING after UpdateImageStorageClass(STANDARD) (0: ACTIVE at the first look).
     - ``check_responses``: check every control-plane response against botocore's
       output shape and fail loudly on a mismatch (fake-ecr's own test suite does).
     - ``vulnerability_table``: path of a vulnerability table for findings read
@@ -43,5 +45,6 @@ class Settings:
     scan_delay: float = 0.0
     lifecycle_on_clock: bool = False
     lifecycle_preview_delay: float = 0.0
+    restore_delay: float = 0.0
     vulnerability_table: str | None = None
     check_responses: bool = False

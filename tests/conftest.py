@@ -1,10 +1,24 @@
-"""fake-ecr's own test suite: every response is checked against botocore's output shapes."""
+"""fake-ecr's own test suite: every response is checked against botocore's output shapes.
+
+Tests under tests/interop/ drive real clients in subprocesses; they carry the ``interop``
+marker, so ``-m "not interop"`` runs everything else.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
 from fake_ecr import Settings
+
+INTEROP = Path(__file__).parent / "interop"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if INTEROP in item.path.parents:
+            item.add_marker(pytest.mark.interop)
 
 
 @pytest.fixture(scope="session")

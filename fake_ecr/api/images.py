@@ -13,6 +13,7 @@ from typing import Any
 from fake_ecr import errors
 from fake_ecr.api import render
 from fake_ecr.api.core import Call, Params, Response, operation
+from fake_ecr.api.pull_through_cache import refuse_upstream_pulls
 from fake_ecr.model import ImageId, ImageView
 
 #: DescribeImages extras from other areas (scan status), keyed by name: (call, registry id, name, view) -> members.
@@ -67,7 +68,10 @@ def put_image(call: Call, params: Params) -> Response:
 def batch_get_image(call: Call, params: Params) -> Response:
     registry = call.registry(params)
     name = params["repositoryName"]
-    found, failures = registry.pull_images(name, image_ids(params), params.get("acceptedMediaTypes"))
+    refuse_upstream_pulls(registry, name, image_ids(params))
+    found, failures = registry.pull_images(
+        name, image_ids(params), params.get("acceptedMediaTypes"), call.fake.principal_arn
+    )
     return {
         "images": [render.image(image, registry.registry_id, name, requested) for requested, image in found],
         "failures": [render.image_failure(f) for f in failures],

@@ -1,8 +1,7 @@
 """Registry settings: DescribeRegistry, GetAccountSetting, PutAccountSetting (ecr-behaviour §2.7, §7.6).
 
-Owns the account settings ECR knows and the values each accepts, and the registry description.
-Replication is not supported by fake-ecr (PutReplicationConfiguration is in ``UNSUPPORTED``), so a
-registry always describes an empty replication configuration.
+Owns the account settings ECR knows and the values each accepts, and the registry description
+(its replication configuration in ``fake_ecr.api.replication``'s wire shape).
 Must not import werkzeug or ``fake_ecr.registry``.
 """
 
@@ -12,6 +11,7 @@ from dataclasses import replace
 
 from fake_ecr import errors
 from fake_ecr.api.core import Call, Params, Response, operation
+from fake_ecr.api.replication import replication_configuration
 
 REGISTRY_POLICY_SCOPE = "REGISTRY_POLICY_SCOPE"
 
@@ -46,7 +46,11 @@ def _checked_name(name: str) -> tuple[str, ...]:
 @operation("DescribeRegistry")
 def describe_registry(call: Call, params: Params) -> Response:
     # Nothing configured: an empty rule list rather than no member (§2.7, §10 #10 UNCONFIRMED).
-    return {"registryId": call.own_registry.registry_id, "replicationConfiguration": {"rules": []}}
+    registry = call.own_registry
+    return {
+        "registryId": registry.registry_id,
+        "replicationConfiguration": replication_configuration(registry.settings),
+    }
 
 
 @operation("GetAccountSetting")

@@ -122,4 +122,6 @@ def image_detail(view: ImageView, registry_id: str, repository_name: str) -> dic
         wire["subjectManifestDigest"] = record.subject_digest
     if record.last_archived_at is not None:
         wire["lastArchivedAt"] = record.last_archived_at
+    if record.last_activated_at is not None:
+        wire["lastActivatedAt"] = record.last_activated_at
     return wire

@@ -8,7 +8,6 @@ Must not import werkzeug or ``fake_ecr.registry``.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -18,7 +17,12 @@ from fake_ecr.api import render
 from fake_ecr.api.core import Call, Params, Response, operation
 from fake_ecr.api.tags import merge_tags
 from fake_ecr.model import TagMutabilityFilter
-from fake_ecr.model.records import IMMUTABLE_WITH_EXCLUSION, MUTABLE_WITH_EXCLUSION, partition_of
+from fake_ecr.model.records import (
+    IMMUTABLE_WITH_EXCLUSION,
+    MUTABLE_WITH_EXCLUSION,
+    aws_managed_key_arn,
+    partition_of,
+)
 
 WITH_EXCLUSION = (IMMUTABLE_WITH_EXCLUSION, MUTABLE_WITH_EXCLUSION)
 
@@ -41,27 +45,22 @@ def mutability_filters(mutability: str, filters: Sequence[dict[str, str]] | None
     return tuple(TagMutabilityFilter(f["filterType"], f["filter"]) for f in filters or ())
 
 
-def _encryption(params: Params, registry_id: str, region: str) -> dict[str, Any]:
-    config = params.get("encryptionConfiguration") or {"encryptionType": "AES256"}
-    encryption_type, kms_key = config["encryptionType"], config.get("kmsKey")
+def check_kms_key(encryption_type: str, kms_key: str | None) -> None:
+    """A KMS key goes with KMS encryption only (§7.11; repositories and creation templates alike)."""
     if encryption_type == "AES256" and kms_key is not None:
         # UNCONFIRMED wording: a KMS key makes sense only with KMS encryption (§7.11).
         raise errors.InvalidParameter(
             "encryptionConfiguration", "KMS key cannot be specified when the encryption type is AES256"
         )
+
+
+def _encryption(params: Params, registry_id: str, region: str) -> dict[str, Any]:
+    config = params.get("encryptionConfiguration") or {"encryptionType": "AES256"}
+    encryption_type, kms_key = config["encryptionType"], config.get("kmsKey")
+    check_kms_key(encryption_type, kms_key)
     if encryption_type != "AES256" and kms_key is None:
         kms_key = aws_managed_key_arn(registry_id, region)
     return {"encryption_type": encryption_type, "kms_key": kms_key}
-
-
-def aws_managed_key_arn(registry_id: str, region: str) -> str:
-    """The ARN of the AWS-managed ``aws/ecr`` key KMS encryption uses when no key is named (§2.1, §7.11).
-
-    That key is one per account and region, so every repository of a registry shows the same ARN;
-    its id is derived from the registry (UNCONFIRMED: moto draws a new id per repository).
-    """
-    key_id = uuid.uuid5(uuid.NAMESPACE_URL, f"aws/ecr:{registry_id}:{region}")
-    return f"arn:{partition_of(region)}:kms:{region}:{registry_id}:key/{key_id}"
 
 
 @operation("CreateRepository")

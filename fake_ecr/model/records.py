@@ -9,6 +9,7 @@ Must not import werkzeug, botocore or anything above ``fake_ecr.model``.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
@@ -32,6 +33,25 @@ def registry_dns_suffix(region: str) -> str:
     return "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
 
 
+def aws_managed_key_arn(registry_id: str, region: str) -> str:
+    """The ARN of the AWS-managed ``aws/ecr`` key KMS encryption uses when no key is named (§2.1, §7.11).
+
+    That key is one per account and region, so every repository of a registry shows the same ARN;
+    its id is derived from the registry (UNCONFIRMED: moto draws a new id per repository).
+    """
+    key_id = uuid.uuid5(uuid.NAMESPACE_URL, f"aws/ecr:{registry_id}:{region}")
+    return f"arn:{partition_of(region)}:kms:{region}:{registry_id}:key/{key_id}"
+
+
+def wildcard_matches(pattern: str, text: str) -> bool:
+    """ECR's wildcard filters: ``*`` matches any run of characters (``/`` too), the rest matches itself.
+
+    A glob on the whole text.  The filter grammars that use it (tag mutability exclusions, signing
+    repository filters) hold no glob metacharacter but ``*``.
+    """
+    return fnmatchcase(text, pattern)
+
+
 @dataclass(frozen=True, slots=True)
 class TagMutabilityFilter:
     """One ImageTagMutabilityExclusionFilter: ``WILDCARD`` with ``*`` = any run of characters."""
@@ -41,8 +61,7 @@ class TagMutabilityFilter:
 
     def matches(self, image_tag: str) -> bool:
         # A glob on the whole tag (§7.1; moto's prefix regex is not ECR's behaviour).
-        # The filter grammar [0-9a-zA-Z._*-] has no other glob metacharacters.
-        return fnmatchcase(image_tag, self.filter)
+        return wildcard_matches(self.filter, image_tag)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +165,22 @@ class ImageRecord:
     last_archived_at: float | None = None
     #: The image's last scan; ``None`` until one starts (a re-pushed image starts unscanned).
     image_scan: ImageScan | None = None
+    #: The manifest's own ``annotations`` (OCI image-spec), as the referrers listings show them (§7.9).
+    annotations: tuple[tuple[str, str], ...] = ()
+    #: The signing profiles managed signing signed the image with when it was pushed (§7.7).
+    signing_profile_arns: tuple[str, ...] = ()
+    #: When the image last came back from the archive to standard (lastActivatedAt, §7.8).
+    last_activated_at: float | None = None
+    #: While the image is ``ACTIVATING``: when its restore completes and it becomes ``ACTIVE`` (§7.8).
+    restore_completes_at: float | None = None
+    #: The registries replication copied the image to since it was pushed (DescribeImageReplicationStatus, §7.2).
+    replication_destinations: tuple[ReplicationDestination, ...] = ()
+
+    @property
+    def oci_artifact_type(self) -> str | None:
+        """The artifactType the OCI referrers listings give: the manifest's own ``artifactType``, else its
+        config's media type; an index without one has none (OCI distribution spec "Listing Referrers")."""
+        return self.artifact_type or self.artifact_media_type or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +209,27 @@ class ImageFailure:
 
 
 @dataclass(frozen=True, slots=True)
+class SigningRule:
+    """A managed-signing rule: a signing profile for the repositories its WILDCARD_MATCH filters match (§7.7)."""
+
+    signing_profile_arn: str
+    #: Empty: every repository (a rule without filters signs every image pushed).
+    repository_filters: tuple[str, ...] = ()
+
+    def applies_to(self, repository_name: str) -> bool:
+        filters = self.repository_filters
+        return not filters or any(wildcard_matches(f, repository_name) for f in filters)
+
+
+@dataclass(frozen=True, slots=True)
+class PullTimeUpdateExclusion:
+    """An IAM principal whose pulls leave ``lastRecordedPullTime`` as it is (§7.10)."""
+
+    principal_arn: str
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
 class ScanningRule:
     """A registry scanning rule: a frequency for the repositories its WILDCARD filters match (§5.2)."""
 
@@ -191,12 +247,92 @@ DEFAULT_ACCOUNT_SETTINGS = (
 
 @dataclass(frozen=True, slots=True)
 class RegistrySettings:
-    """Registry-wide settings: permissions policy, scanning configuration, account settings."""
+    """Registry-wide settings: permissions policy, scanning configuration, account settings, managed
+    signing and pull-time update exclusions."""
 
     policy_text: str | None = None
     scan_type: str = "BASIC"
     scanning_rules: tuple[ScanningRule, ...] = ()
     account_settings: tuple[tuple[str, str], ...] = DEFAULT_ACCOUNT_SETTINGS
+    #: The signing configuration's rules; ``None``: the registry has no signing configuration (§2.10).
+    signing_rules: tuple[SigningRule, ...] | None = None
+    #: In registration order (§2.11).
+    pull_time_update_exclusions: tuple[PullTimeUpdateExclusion, ...] = ()
+    #: The replication configuration's rules (§7.2), in the order they were put.
+    replication_rules: tuple[ReplicationRule, ...] = ()
+    #: Repository creation templates (§7.4), in creation order.
+    repository_creation_templates: tuple[RepositoryCreationTemplate, ...] = ()
+    #: Pull through cache rules (§7.3), in creation order.
+    pull_through_cache_rules: tuple[PullThroughCacheRule, ...] = ()
 
     def account_setting(self, name: str) -> str | None:
         return dict(self.account_settings).get(name)
+
+    def signing_profiles_for(self, repository_name: str) -> tuple[str, ...]:
+        """The signing profiles an image pushed to the repository is signed with, each once (§7.7)."""
+        rules = self.signing_rules or ()
+        return tuple(dict.fromkeys(r.signing_profile_arn for r in rules if r.applies_to(repository_name)))
+
+    def records_pulls_by(self, principal_arn: str | None) -> bool:
+        """Whether a pull by the principal records lastRecordedPullTime (an unknown principal's does, §7.10)."""
+        return all(e.principal_arn != principal_arn for e in self.pull_time_update_exclusions)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicationDestination:
+    """A registry (account and region) images are replicated to (ReplicationDestination, §7.2)."""
+
+    region: str
+    registry_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicationRule:
+    """A replication rule: where the images of the repositories its PREFIX_MATCH filters match go (§7.2)."""
+
+    destinations: tuple[ReplicationDestination, ...]
+    #: Repository name prefixes; empty: every repository.
+    repository_filters: tuple[str, ...] = ()
+
+    def applies_to(self, repository_name: str) -> bool:
+        # PREFIX_MATCH is a prefix of the whole name, not of its path components [M:doc RepositoryFilter].
+        filters = self.repository_filters
+        return not filters or any(repository_name.startswith(f) for f in filters)
+
+
+@dataclass(frozen=True, slots=True)
+class RepositoryCreationTemplate:
+    """The settings ECR gives the repositories it creates itself under a namespace prefix (§2.9, §7.4).
+
+    ``prefix`` is as given (``ROOT``, or a namespace with an optional trailing ``/``); the policies are
+    kept in the layouts ECR stores them in, ready to be given to a repository.
+    """
+
+    prefix: str
+    applied_for: tuple[str, ...]
+    created_at: float
+    updated_at: float
+    description: str | None = None
+    encryption_type: str = "AES256"
+    kms_key: str | None = None
+    resource_tags: tuple[tuple[str, str], ...] = ()
+    image_tag_mutability: str = MUTABLE
+    image_tag_mutability_exclusion_filters: tuple[TagMutabilityFilter, ...] = ()
+    repository_policy_text: str | None = None
+    lifecycle_policy_text: str | None = None
+    custom_role_arn: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PullThroughCacheRule:
+    """A pull through cache rule: a namespace of the registry that caches an upstream registry (§2.8, §7.3)."""
+
+    ecr_repository_prefix: str
+    upstream_registry_url: str
+    #: The UpstreamRegistry enum value the URL names (``docker-hub``, ``ecr``, ...).
+    upstream_registry: str
+    upstream_repository_prefix: str
+    created_at: float
+    updated_at: float
+    credential_arn: str | None = None
+    custom_role_arn: str | None = None

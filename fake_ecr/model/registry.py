@@ -44,8 +44,25 @@ REFERENCED_BY_INDEX_REASON = "Requested image is referenced by a manifest list"
 IMAGE_INACCESSIBLE_REASON = "Requested image is archived and cannot be pulled"
 #: The status of an image that can be pulled (ImageStatus; the others are ARCHIVED and ACTIVATING, §7.8).
 ACTIVE = "ACTIVE"
+#: An image in the archive storage class: listed and described, not pulled, not scanned (§7.8).
+ARCHIVED = "ARCHIVED"
+#: An archived image being restored to standard: still archived until the restore completes (§7.8).
+ACTIVATING = "ACTIVATING"
 #: Failure codes of ids that name no image at all (a malformed request, not a missing image).
 MALFORMED_ID_CODES = frozenset({"MissingDigestAndTag", "InvalidImageDigest"})
+
+
+def moved_to_archive(image: ImageRecord, archived_at: float) -> ImageRecord:
+    """The image moved to the archive storage class at ``archived_at`` (lifecycle or UpdateImageStorageClass, §7.8)."""
+    return replace(image, image_status=ARCHIVED, last_archived_at=archived_at)
+
+
+def being_restored(image: ImageRecord, completes_at: float) -> ImageRecord:
+    """The archived image being restored: ``ACTIVATING`` until ``completes_at``, then ``ACTIVE`` (§7.8).
+
+    The registry completes the restore the first time it is used at or after ``completes_at``.
+    """
+    return replace(image, image_status=ACTIVATING, restore_completes_at=completes_at)
 
 
 @dataclass(slots=True)
@@ -127,6 +144,8 @@ class Registry:
         self._blobs: dict[str, StoredBlob] = {}
         self._uploads: dict[str, UploadSession] = {}
         self._settings = RegistrySettings()
+        #: (repository name, digest) of images stored ACTIVATING, until their restore completes.
+        self._restores: set[tuple[str, str]] = set()
 
     # --- registry-wide settings ------------------------------------------------------
 
@@ -147,6 +166,7 @@ class Registry:
     # --- repositories ----------------------------------------------------------------
 
     def _repository(self, repository_name: str) -> _Repository:
+        self._complete_restores()
         repository = self._repositories.get(repository_name)
         if repository is None:
             raise errors.RepositoryNotFound(self.registry_id, repository_name)
@@ -251,9 +271,17 @@ class Registry:
                     artifact_media_type=info.artifact_media_type,
                     artifact_type=info.artifact_type,
                     subject_digest=info.subject.digest if info.subject is not None else None,
+                    annotations=info.annotations,
+                    # Managed signing signs new images, not a retag (§2.2 PutImage, §7.7); nor OCI
+                    # referrers, which signatures themselves are (UNCONFIRMED: judgement call).
+                    signing_profile_arns=(
+                        self._settings.signing_profiles_for(repository_name) if info.subject is None else ()
+                    ),
                 )
             elif restoring:
-                existing = replace(existing, image_status=ACTIVE)
+                existing = replace(
+                    existing, image_status=ACTIVE, last_activated_at=self._clock.now(), restore_completes_at=None
+                )
             repository.images[calculated] = existing
             for descriptor in (info.config, *info.layers):
                 if descriptor is not None and descriptor.media_type:
@@ -331,14 +359,23 @@ class Registry:
         return image
 
     def pull_images(
-        self, repository_name: str, image_ids: Sequence[ImageId], accepted_media_types: Sequence[str] | None
+        self,
+        repository_name: str,
+        image_ids: Sequence[ImageId],
+        accepted_media_types: Sequence[str] | None,
+        principal_arn: str | None = None,
     ) -> tuple[list[tuple[ImageId, ImageRecord]], list[ImageFailure]]:
-        """BatchGetImage and manifest GET: resolve ids, record the pull (lastRecordedPullTime)."""
+        """BatchGetImage and manifest GET: resolve ids, record the pull (lastRecordedPullTime).
+
+        ``principal_arn`` is who pulls, if known: a principal on the registry's pull-time update
+        exclusion list pulls without recording the time (§7.10).
+        """
         found: list[tuple[ImageId, ImageRecord]] = []
         failures: list[ImageFailure] = []
         with self._lock:
             repository = self._repository(repository_name)
             now = self._clock.now()
+            records_pull = self._settings.records_pulls_by(principal_arn)
             for image_id in image_ids:
                 image = self._resolve(repository, image_id)
                 if isinstance(image, ImageFailure):
@@ -354,9 +391,10 @@ class Registry:
                     # image in a format the caller does not accept is reported as not found.
                     failures.append(ImageFailure(image_id, "ImageNotFound", IMAGE_NOT_FOUND_REASON))
                     continue
-                # Every pull records the time (ECR refreshes it at least daily, §2.2).
-                image = replace(image, last_recorded_pull_time=now)
-                repository.images[image.image_digest] = image
+                if records_pull:
+                    # Every pull records the time (ECR refreshes it at least daily, §2.2).
+                    image = replace(image, last_recorded_pull_time=now)
+                    repository.images[image.image_digest] = image
                 found.append((image_id, image))
         return found, failures
 
@@ -397,7 +435,13 @@ class Registry:
         with self._lock:
             repository = self._repository(repository_name)
             if image.image_digest in repository.images:
-                repository.images[image.image_digest] = image
+                self._store(repository, image)
+
+    def referrers(self, repository_name: str, subject_digest: str) -> list[ImageView]:
+        """The OCI referrers of a digest: the repository's images whose subject it is, in push order,
+        whatever their status; none when the subject is not there (OCI distribution spec, §7.9)."""
+        with self._lock:
+            return [v for v in self._repository(repository_name).views() if v.image.subject_digest == subject_digest]
 
     def modify_image(
         self, repository_name: str, image_id: ImageId, change: Callable[[ImageRecord], ImageRecord]
@@ -410,8 +454,42 @@ class Registry:
         with self._lock:
             view = self.resolve_image(repository_name, image_id)
             image = change(view.image)
-            self._repository(repository_name).images[view.image.image_digest] = image
+            self._store(self._repository(repository_name), image)
             return ImageView(image, view.image_tags)
+
+    def _store(self, repository: _Repository, image: ImageRecord) -> None:
+        """Keep a changed record of an image; an ACTIVATING one is watched until its restore completes."""
+        repository.images[image.image_digest] = image
+        if image.image_status == ACTIVATING:
+            self._restores.add((repository.record.repository_name, image.image_digest))
+
+    def _complete_restores(self) -> None:
+        """Make every image whose restore is due ACTIVE (call with the lock held; §7.8).
+
+        A restored image "behaves like a newly pushed image" [DOC archive_restore_image]: it goes to
+        the push listeners as a created image, so it is scanned on push again (its findings from
+        before the archiving are not kept) - as a re-push restores it.
+        """
+        if not self._restores:
+            return
+        now = self._clock.now()
+        completed: list[tuple[str, ImageView]] = []
+        for key in sorted(self._restores):
+            repository_name, digest = key
+            repository = self._repositories.get(repository_name)
+            image = repository.images.get(digest) if repository is not None else None
+            if repository is None or image is None or image.image_status != ACTIVATING:
+                self._restores.discard(key)  # deleted, or restored at once by a re-push
+                continue
+            completes_at = image.restore_completes_at
+            if completes_at is None or completes_at <= now:
+                self._restores.discard(key)
+                image = replace(image, image_status=ACTIVE, last_activated_at=completes_at, restore_completes_at=None)
+                repository.images[digest] = image
+                completed.append((repository_name, ImageView(image, repository.tags_of(digest))))
+        for repository_name, view in completed:
+            if self._on_push is not None:
+                self._on_push(self, repository_name, PutImageResult(view, image_created=True))
 
     def apply_lifecycle(
         self,
@@ -439,9 +517,7 @@ class Registry:
                 repository.remove_image(view.image.image_digest)
             archived = [views[digest] for digest in archive if digest in repository.images]
             for view in archived:
-                repository.images[view.image.image_digest] = replace(
-                    view.image, image_status="ARCHIVED", last_archived_at=evaluated_at
-                )
+                repository.images[view.image.image_digest] = moved_to_archive(view.image, evaluated_at)
             repository.record = replace(repository.record, lifecycle_last_evaluated_at=evaluated_at)
             return LifecycleChanges(tuple(expired), tuple(archived))
 

@@ -30,6 +30,7 @@ from fake_ecr.model import Registry
 from fake_ecr.registry import blobs, manifests
 from fake_ecr.registry.auth import authenticate
 from fake_ecr.registry.oci_errors import EndpointNotFound, MethodNotAllowed, error_response
+from fake_ecr.repository_creation import create_on_push
 
 log = logging.getLogger("fake_ecr")
 
@@ -69,6 +70,8 @@ URL_MAP = Map(
 )
 #: The endpoint a GetDownloadUrlForLayer URL points to (its query credential counts only there).
 BLOB_READ = f"GET {BLOB}"
+#: The endpoints a push starts with: they may create the repository first (CREATE_ON_PUSH, §7.4).
+PUSH_ENDPOINTS = frozenset({"POST /v2/<path:name>/blobs/uploads/", f"PUT {MANIFEST}"})
 
 
 def _route(request: Request) -> tuple[str, dict[str, Any]] | errors.EcrError:
@@ -92,6 +95,8 @@ def _dispatch(request: Request, registry: Registry, clock: Clock, require_auth: 
     if isinstance(route, errors.EcrError):
         raise route
     endpoint, arguments = route
+    if endpoint in PUSH_ENDPOINTS:
+        create_on_push(registry, arguments["name"])
     return HANDLERS[endpoint](request, registry, **arguments)
 
 

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Request, Response
 
 from fake_ecr import errors
 from fake_ecr.digest import is_digest, is_valid_tag
-from fake_ecr.manifests import OCI_INDEX, parse_manifest
+from fake_ecr.manifests import OCI_INDEX
 from fake_ecr.model import ImageId, ImageRecord, Registry
 from fake_ecr.model.registry import ACTIVE
 from fake_ecr.registry.blobs import check_digest
@@ -29,6 +29,9 @@ from fake_ecr.registry.paths import manifest_location, tags_page_location
 MAX_MANIFEST_SIZE = 4 * 1024 * 1024
 #: Largest tags/list page (§4.2: a larger ``n`` is answered 405).
 MAX_TAGS_PAGE = 1000
+#: WSGI environ key naming the IAM principal a request is taken to come from (``FakeEcr.acting_as``).
+#: ECR knows it from the credentials; fake-ecr's tokens carry no principal (§7.10).
+PRINCIPAL_KEY = "fake_ecr.principal_arn"
 
 
 def _image_id(reference: str) -> ImageId:
@@ -78,7 +81,7 @@ def get_manifest(request: Request, registry: Registry, name: str, reference: str
         if not pullable or (accepted is not None and image.image_manifest_media_type not in accepted):
             raise errors.ImageNotFound(registry.registry_id, name, image_id.image_digest, image_id.image_tag)
         return _manifest_response(image)
-    found, _ = registry.pull_images(name, [image_id], accepted)
+    found, _ = registry.pull_images(name, [image_id], accepted, request.environ.get(PRINCIPAL_KEY))
     if not found:
         raise errors.ImageNotFound(registry.registry_id, name, image_id.image_digest, image_id.image_tag)
     return _manifest_response(found[0][1])
@@ -174,13 +177,10 @@ def _referrer_descriptor(image: ImageRecord) -> dict[str, object]:
         "digest": image.image_digest,
         "size": len(image.image_manifest),
     }
-    # artifactType, else an image manifest's config media type; an index without one has none.
-    artifact_type = image.artifact_type or image.artifact_media_type
-    if artifact_type is not None:
-        descriptor["artifactType"] = artifact_type
-    annotations = parse_manifest(image.image_manifest, image.image_manifest_media_type).annotations
-    if annotations:
-        descriptor["annotations"] = dict(annotations)
+    if image.oci_artifact_type is not None:
+        descriptor["artifactType"] = image.oci_artifact_type
+    if image.annotations:
+        descriptor["annotations"] = dict(image.annotations)
     return descriptor
 
 
@@ -194,8 +194,8 @@ def list_referrers(request: Request, registry: Registry, name: str, digest: str)
     artifact_type = request.args.get("artifactType")
     descriptors = [
         _referrer_descriptor(view.image)
-        for view in registry.images(name)
-        if view.image.subject_digest == digest and view.image.image_status == ACTIVE
+        for view in registry.referrers(name, digest)
+        if view.image.image_status == ACTIVE
     ]
     headers = {}
     if artifact_type is not None:
