@@ -2,8 +2,8 @@
 
 Owns argument parsing, the serve loop (SIGINT/SIGTERM end it cleanly) and the demo: a table of
 tutorial steps, each a title, the AWS CLI command a user would type, and a function that does the same
-through boto3 against an embedded fake and returns what it observed.  Steps that push and pull through
-the registry join that table as further rows.
+through boto3 against an embedded fake and returns what it observed.  The push and pull steps go
+through the registry over HTTP, as docker would.
 
 Sits at the top of the import graph: may import anything in fake_ecr; must not import pytest.
 """
@@ -22,7 +22,9 @@ from datetime import timezone
 from types import FrameType
 from typing import Any
 
-from fake_ecr import __version__, images
+import requests
+
+from fake_ecr import __version__, client, images
 from fake_ecr.fake import FakeEcr
 from fake_ecr.server import FakeServer
 from fake_ecr.settings import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Settings
@@ -96,13 +98,17 @@ class Demo:
     fake: FakeEcr
     ecr: Any
     repository_name: str = "my-repository"
+    authorization_token: str = ""
+    proxy_endpoint: str = ""
     image: images.Image = field(
         default_factory=lambda: images.image(files={"hello.txt": "Hello from fake-ecr!\n"}, cmd=["cat", "/hello.txt"])
     )
 
     @property
     def placeholders(self) -> dict[str, str]:
-        return {"repository": self.repository_name, "region": self.fake.settings.region}
+        settings = self.fake.settings
+        host = self.fake.registry_host(settings.account_id, settings.region)
+        return {"repository": self.repository_name, "region": settings.region, "host": host}
 
 
 def _image_id(image_id: dict[str, str]) -> str:
@@ -121,6 +127,7 @@ def _get_login_password(demo: Demo) -> list[str]:
     data = demo.ecr.get_authorization_token()["authorizationData"][0]
     username, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
     _expect(username == "AWS" and bool(password), "the token is not base64('AWS:<password>')")
+    demo.authorization_token, demo.proxy_endpoint = data["authorizationToken"], data["proxyEndpoint"]
     expires_at = data["expiresAt"].astimezone(timezone.utc).isoformat(timespec="seconds")
     return [
         f"password: {password[:24]}... ({len(password)} characters), user name {username}",
@@ -139,27 +146,39 @@ def _describe_repositories(demo: Demo) -> list[str]:
     ]
 
 
-def _upload_blobs(demo: Demo) -> list[str]:
-    # One part per blob: the only part of an upload may be smaller than the 5 MiB minimum (§2.3).
-    uploaded = []
-    for blob in demo.image.blobs():
-        where = {"repositoryName": demo.repository_name}
-        upload_id = demo.ecr.initiate_layer_upload(**where)["uploadId"]
-        demo.ecr.upload_layer_part(
-            **where, uploadId=upload_id, partFirstByte=0, partLastByte=blob.size - 1, layerPartBlob=blob.data
-        )
-        digest = demo.ecr.complete_layer_upload(**where, uploadId=upload_id, layerDigests=[blob.digest])["layerDigest"]
-        _expect(digest == blob.digest, f"the layer was stored as {digest}, not {blob.digest}")
-        uploaded.append(f"{digest} ({blob.size} bytes, {blob.media_type})")
-    return uploaded
+def _docker_login(demo: Demo) -> list[str]:
+    # docker login probes GET /v2/, is challenged with ECR's Basic realm, and answers with the
+    # authorizationToken as Basic credentials (§4.1, §9).
+    url = f"{demo.proxy_endpoint}/v2/"
+    challenge = requests.get(url, timeout=10)
+    _expect(challenge.status_code == 401, f"GET /v2/ without credentials answered {challenge.status_code}")
+    accepted = requests.get(url, headers={"Authorization": f"Basic {demo.authorization_token}"}, timeout=10)
+    _expect(accepted.status_code == 200, f"GET /v2/ with the password answered {accepted.status_code}")
+    return [
+        f"GET /v2/ -> 401, WWW-Authenticate: {challenge.headers.get('WWW-Authenticate')}",
+        "GET /v2/ with Basic AWS:<password> -> 200: Login Succeeded",
+    ]
 
 
-def _put_image(demo: Demo) -> list[str]:
-    image = demo.ecr.put_image(
-        repositoryName=demo.repository_name, imageManifest=demo.image.manifest.decode(), imageTag="latest"
-    )["image"]
-    _expect(image["imageId"]["imageDigest"] == demo.image.digest, "the digest is not the manifest's sha256")
-    return [f"imageId: {_image_id(image['imageId'])}", f"imageManifestMediaType: {image['imageManifestMediaType']}"]
+def _push(demo: Demo) -> list[str]:
+    # What docker push does (§4.3): HEAD each blob, upload the missing ones, PUT the manifest.
+    digest = client.push(demo.proxy_endpoint, demo.repository_name, "latest", demo.image, auth=demo.authorization_token)
+    _expect(digest == demo.image.digest, f"the registry stored {digest}, not {demo.image.digest}")
+    return [
+        f"pushed {len(demo.image.layers)} layer(s) and a config, then the manifest",
+        f"latest: digest: {digest} size: {len(demo.image.manifest)}",
+    ]
+
+
+def _pull(demo: Demo) -> list[str]:
+    pulled = client.pull(demo.proxy_endpoint, demo.repository_name, "latest", auth=demo.authorization_token)
+    _expect(isinstance(pulled, images.Image) and pulled.manifest == demo.image.manifest, "pulled other bytes")
+    assert isinstance(pulled, images.Image)
+    _expect([b.data for b in pulled.blobs()] == [b.data for b in demo.image.blobs()], "the blobs differ")
+    detail = demo.ecr.describe_images(repositoryName=demo.repository_name)["imageDetails"][0]
+    _expect("lastRecordedPullTime" in detail, "the pull was not recorded")
+    pulled_at = detail["lastRecordedPullTime"].astimezone(timezone.utc).isoformat(timespec="seconds")
+    return [f"pulled {pulled.digest}: manifest and blobs byte for byte as pushed", f"lastRecordedPullTime: {pulled_at}"]
 
 
 def _describe_images(demo: Demo) -> list[str]:
@@ -213,28 +232,14 @@ DEMO_STEPS: list[DemoStep] = [
         _get_login_password,
     ),
     DemoStep(
-        "Describe the repository",
-        ("aws ecr describe-repositories --repository-names {repository} --region {region}",),
-        _describe_repositories,
+        "Log in to the registry with that password",
+        ("aws ecr get-login-password --region {region} | docker login --username AWS --password-stdin {host}",),
+        _docker_login,
     ),
     DemoStep(
-        "Upload the image's config and layer (the layer API a push uses)",
-        (
-            "aws ecr initiate-layer-upload --repository-name {repository} --region {region}",
-            "aws ecr upload-layer-part --repository-name {repository} --upload-id <uploadId> --part-first-byte 0 "
-            "--part-last-byte <size - 1> --layer-part-blob fileb://<blob> --region {region}",
-            "aws ecr complete-layer-upload --repository-name {repository} --upload-id <uploadId> "
-            "--layer-digests <digest> --region {region}",
-        ),
-        _upload_blobs,
-    ),
-    DemoStep(
-        "Put the image manifest, tagged latest",
-        (
-            "aws ecr put-image --repository-name {repository} --image-tag latest "
-            "--image-manifest file://manifest.json --region {region}",
-        ),
-        _put_image,
+        "Push an image, tagged latest",
+        ("docker push {host}/{repository}:latest",),
+        _push,
     ),
     DemoStep(
         "Describe the images",
@@ -242,9 +247,9 @@ DEMO_STEPS: list[DemoStep] = [
         _describe_images,
     ),
     DemoStep(
-        "List the images",
-        ("aws ecr list-images --repository-name {repository} --region {region}",),
-        _list_images,
+        "Pull the image back",
+        ("docker pull {host}/{repository}:latest",),
+        _pull,
     ),
     DemoStep(
         "Delete the image by its tag",
