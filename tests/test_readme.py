@@ -5,9 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from fake_ecr.api import OPERATIONS, UNSUPPORTED
 
 README = Path(__file__).resolve().parents[1] / "README.md"
+
+pytest_plugins = ["pytester"]
 
 
 def _listed(heading: str) -> set[str]:
@@ -32,3 +36,19 @@ def test_ci_runs_the_readme_test_command() -> None:
     ci = (README.parent / ".ci" / "run").read_text()
     assert "scripts/test" in README.read_text()
     assert "scripts/test" in ci
+
+
+def _tested_examples() -> list[str]:
+    """The README's python blocks marked ``<!-- tested -->``: each is a test file a user could copy."""
+    return re.findall(r"<!-- tested -->\n```python\n(.*?)```", README.read_text(), re.S)
+
+
+def test_readme_has_tested_examples() -> None:
+    assert len(_tested_examples()) >= 3
+
+
+@pytest.mark.parametrize("number", range(len(_tested_examples())))
+def test_readme_example_passes(number: int, pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(**{f"test_readme_example_{number}": _tested_examples()[number]})
+    result = pytester.runpytest_subprocess("-p", "no:benchmark", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=_tested_examples()[number].count("\ndef test_"))
