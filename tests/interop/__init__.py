@@ -1,0 +1,1 @@
+"""Interop tests (a package, so their helpers import as ``interop.clients``)."""
