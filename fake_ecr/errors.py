@@ -1,10 +1,13 @@
 """Domain errors of fake-ecr: what went wrong, as data.
 
-Owns every exception the fake raises on purpose.  Each error carries the facts
-(names, digests, byte offsets) and ECR's own message text for them; it knows
-nothing of HTTP, JSON or OCI error codes.  The control plane (``fake_ecr.api``)
-and the registry (``fake_ecr.registry``) each render these errors from one
-lookup table of their own.
+Owns every exception the fake raises on purpose, but for the few only the
+registry runs into (``fake_ecr.registry.oci_errors``) and those of library
+helpers no surface renders (``fake_ecr.client``, ``fake_ecr.images``,
+``fake_ecr.scanning.packages``).  Each error carries the facts (names, digests,
+byte offsets) and ECR's own message text for them; it knows nothing of HTTP,
+JSON or OCI error codes.  The control plane (``fake_ecr.api.core.ERROR_CODES``,
+which names every class here) and the registry (``fake_ecr.registry.oci_errors``)
+each render these errors from one lookup table of their own.
 
 Must not import anything from fake_ecr (this is the bottom of the import graph).
 Message texts cite ``shared/reference/ecr-behaviour.md`` §3 by row number.
@@ -334,6 +337,20 @@ class ReferencedImagesNotFound(EcrError):
         )
 
 
+@dataclass(eq=False)
+class ImageStorageClassUpdateNotSupported(EcrError):
+    """UpdateImageStorageClass asked for a transition ECR does not make (§2.2)."""
+
+    image_digest: str
+    target_storage_class: str
+    reason: str
+
+    @property
+    def message(self) -> str:
+        # The model's text for the exception, then why (UNCONFIRMED: ECR's wording is not known).
+        return f"The requested image storage class update is not supported: {self.reason}"
+
+
 # --- uploads and blobs -----------------------------------------------------------
 
 
@@ -365,6 +382,24 @@ class InvalidLayerPart(EcrError):
     @property
     def message(self) -> str:
         return f"First byte of the layer part is {self.part_first_byte} instead of {self.last_valid_byte_received + 1}"
+
+
+@dataclass(eq=False)
+class LayerPartSizeMismatch(InvalidLayerPart):
+    """A part whose byte range does not have the length of the bytes sent (§2.3 UploadLayerPart, inferred).
+
+    An InvalidLayerPartException like an out-of-order part; UNCONFIRMED wording.
+    """
+
+    part_last_byte: int
+    part_size: int
+
+    @property
+    def message(self) -> str:
+        return (
+            f"The layer part is {self.part_size} bytes long, but its byte range "
+            f"{self.part_first_byte}-{self.part_last_byte} is {self.part_last_byte - self.part_first_byte + 1}"
+        )
 
 
 @dataclass(eq=False)
@@ -434,4 +469,207 @@ class LayerInaccessible(EcrError):
             f"The layer with digest {self.layer_digest} is not referenced by any image in the "
             f"repository with name '{self.repository_name}' in the registry with id "
             f"'{self.registry_id}'"
+        )
+
+
+# --- lifecycle policy previews ---------------------------------------------------
+
+
+@dataclass(eq=False)
+class LifecyclePolicyPreviewNotFound(EcrError):
+    """GetLifecyclePolicyPreview before any preview was started (§2.6)."""
+
+    registry_id: str
+    repository_name: str
+
+    @property
+    def message(self) -> str:
+        # The model's documentation of LifecyclePolicyPreviewNotFoundException (§2.6); ECR's own
+        # wording is UNCONFIRMED.
+        return "There is no dry run for this repository"
+
+
+@dataclass(eq=False)
+class LifecyclePolicyPreviewInProgress(EcrError):
+    """StartLifecyclePolicyPreview while the repository's previous preview has not completed (§6.4)."""
+
+    registry_id: str
+    repository_name: str
+
+    @property
+    def message(self) -> str:
+        # The model's documentation of the exception; ECR's own wording is UNCONFIRMED.
+        return "The previous lifecycle policy preview request has not completed. Wait and try again."
+
+
+# --- image scanning --------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class ScanNotFound(EcrError):
+    """DescribeImageScanFindings of an image never scanned (ScanNotFoundException, §2.5)."""
+
+    registry_id: str
+    repository_name: str
+    image_digest: str | None
+    image_tag: str | None
+
+    @property
+    def message(self) -> str:  # §3 #10 (moto's wording, one user log of the same shape)
+        image_id = _image_id_text(self.image_digest, self.image_tag)
+        return (
+            f"Image scan does not exist for the image with '{image_id}' "
+            f"in the repository with name '{self.repository_name}' in the registry with id '{self.registry_id}'"
+        )
+
+
+@dataclass(eq=False)
+class UnsupportedImageType(EcrError):
+    """StartImageScan of a manifest list/index or a non-image artifact (§2.5, §5.3)."""
+
+    image_digest: str
+    image_manifest_media_type: str
+    artifact_media_type: str | None
+
+    @property
+    def message(self) -> str:  # UNCONFIRMED: the model's text for UnsupportedImageTypeException
+        return "The image is of a type that cannot be scanned."
+
+
+@dataclass(eq=False)
+class ImageArchived(EcrError):
+    """StartImageScan of an image in the archive storage class (§7.8)."""
+
+    image_digest: str
+
+    @property
+    def message(self) -> str:  # UNCONFIRMED: the model's text for ImageArchivedException
+        return "The specified image is archived and cannot be scanned."
+
+
+# --- pull through cache rules ----------------------------------------------------
+
+
+@dataclass(eq=False)
+class PullThroughCacheRuleAlreadyExists(EcrError):
+    ecr_repository_prefix: str
+
+    @property
+    def message(self) -> str:  # [M:doc PullThroughCacheRuleAlreadyExistsException]; ECR's text UNCONFIRMED
+        return "A pull through cache rule with these settings already exists for the private registry."
+
+
+@dataclass(eq=False)
+class PullThroughCacheRuleNotFound(EcrError):
+    ecr_repository_prefix: str
+
+    @property
+    def message(self) -> str:  # [M:doc PullThroughCacheRuleNotFoundException]; ECR's text UNCONFIRMED
+        return "The pull through cache rule was not found. Specify a valid pull through cache rule and try again."
+
+
+@dataclass(eq=False)
+class UnsupportedUpstreamRegistry(EcrError):
+    """A URL of no supported upstream registry, or an upstream that needs a credential and got none."""
+
+    upstream_registry_url: str
+    credential_missing: bool = False
+
+    @property
+    def message(self) -> str:
+        if self.credential_missing:
+            # aws-controllers-k8s/community#2589 quotes ECR's text up to "ARN"; the end is UNCONFIRMED,
+            # modelled on the invalid URL's.
+            return (
+                "The specified upstream registry requires authentication. "
+                "Specify a valid Secrets Manager ARN and try again"
+            )
+        # goharbor/harbor#20174 (ECR's text).
+        return (
+            f"The upstream registry URL {self.upstream_registry_url} is invalid. "
+            f"Specify a valid upstream registry URL and try again"
+        )
+
+
+@dataclass(eq=False)
+class UnableToGetUpstreamImage(EcrError):
+    repository_name: str
+    upstream_registry_url: str
+
+    @property
+    def message(self) -> str:  # [M:doc UnableToGetUpstreamImageException], first sentence; UNCONFIRMED
+        return "The image or images were unable to be pulled using the pull through cache rule."
+
+
+# --- repository creation templates -----------------------------------------------
+
+
+@dataclass(eq=False)
+class TemplateAlreadyExists(EcrError):
+    prefix: str
+
+    @property
+    def message(self) -> str:  # [M:doc TemplateAlreadyExistsException]; ECR's own text UNCONFIRMED
+        return "The repository creation template already exists. Specify a unique prefix and try again."
+
+
+@dataclass(eq=False)
+class TemplateNotFound(EcrError):
+    prefix: str
+
+    @property
+    def message(self) -> str:  # [M:doc TemplateNotFoundException]; ECR's own text UNCONFIRMED
+        return (
+            "The specified repository creation template can't be found. "
+            "Verify the registry ID and prefix and try again."
+        )
+
+
+# --- managed signing -------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class SigningConfigurationNotFound(EcrError):
+    """GetSigningConfiguration or DeleteSigningConfiguration with none stored (§2.10)."""
+
+    registry_id: str
+
+    @property
+    def message(self) -> str:
+        # UNCONFIRMED wording, in the shape of RegistryPolicyNotFoundException's (§3 #9).
+        return f"Signing configuration does not exist in the registry with id '{self.registry_id}'"
+
+
+# --- pull-time update exclusions -------------------------------------------------
+
+
+@dataclass(eq=False)
+class ExclusionAlreadyExists(EcrError):
+    """RegisterPullTimeUpdateExclusion of a principal already on the list (§2.11)."""
+
+    registry_id: str
+    principal_arn: str
+
+    @property
+    def message(self) -> str:
+        # UNCONFIRMED wording, in the shape of ECR's "... does not exist in the registry with id" (§3 #9).
+        return (
+            f"Pull time update exclusion for the principal '{self.principal_arn}' already exists "
+            f"in the registry with id '{self.registry_id}'"
+        )
+
+
+@dataclass(eq=False)
+class ExclusionNotFound(EcrError):
+    """DeregisterPullTimeUpdateExclusion of a principal not on the list (§2.11)."""
+
+    registry_id: str
+    principal_arn: str
+
+    @property
+    def message(self) -> str:
+        # UNCONFIRMED wording, as above.
+        return (
+            f"Pull time update exclusion for the principal '{self.principal_arn}' does not exist "
+            f"in the registry with id '{self.registry_id}'"
         )

@@ -5,7 +5,6 @@ preview on the repository and reading it back (ecr-behaviour §2.6, §6.4); appl
 policy of a registry (§6.2): expiring images together with their OCI referrers (§6.2 item 7,
 §7.9), moving images to the archive storage class (§7.8), recording ``lastEvaluatedAt``, then
 reclaiming blobs nothing references any more; and deciding when the daily evaluation is due.
-The two preview errors live here too (``fake_ecr.errors`` has none for them).
 
 Must not import werkzeug, botocore, ``fake_ecr.api`` or ``fake_ecr.registry``.
 """
@@ -44,33 +43,6 @@ TRANSITION = "TRANSITION"
 #: ImageStatus -> the storage class lifecycle sees.  An image being restored (ACTIVATING) is
 #: still archived until the restore completes (§7.8).
 STORAGE_CLASS_BY_IMAGE_STATUS = {"ACTIVE": STANDARD, "ARCHIVED": ARCHIVE, "ACTIVATING": ARCHIVE}
-
-
-@dataclass(eq=False)
-class LifecyclePolicyPreviewNotFound(errors.EcrError):
-    """GetLifecyclePolicyPreview before any preview was started (§2.6)."""
-
-    registry_id: str
-    repository_name: str
-
-    @property
-    def message(self) -> str:
-        # The model's documentation of LifecyclePolicyPreviewNotFoundException (§2.6); ECR's own
-        # wording is UNCONFIRMED.
-        return "There is no dry run for this repository"
-
-
-@dataclass(eq=False)
-class LifecyclePolicyPreviewInProgress(errors.EcrError):
-    """StartLifecyclePolicyPreview while the repository's previous preview has not completed (§6.4)."""
-
-    registry_id: str
-    repository_name: str
-
-    @property
-    def message(self) -> str:
-        # The model's documentation of the exception; ECR's own wording is UNCONFIRMED.
-        return "The previous lifecycle policy preview request has not completed. Wait and try again."
 
 
 # --- what a policy does to a repository's images ----------------------------------------
@@ -139,7 +111,7 @@ def preview_lifecycle_policy(
     def started(record: RepositoryRecord) -> RepositoryRecord:
         previous = record.lifecycle_policy_preview
         if previous is not None and preview_status(previous, now) == IN_PROGRESS:
-            raise LifecyclePolicyPreviewInProgress(registry.registry_id, repository_name)
+            raise errors.LifecyclePolicyPreviewInProgress(registry.registry_id, repository_name)
         return replace(record, lifecycle_policy_preview=preview)
 
     registry.modify_repository(repository_name, started)
@@ -162,7 +134,7 @@ def lifecycle_policy_preview(registry: Registry, repository_name: str) -> Lifecy
     """The repository's latest preview; LifecyclePolicyPreviewNotFound when none was started."""
     preview = registry.repository(repository_name).lifecycle_policy_preview
     if preview is None:
-        raise LifecyclePolicyPreviewNotFound(registry.registry_id, repository_name)
+        raise errors.LifecyclePolicyPreviewNotFound(registry.registry_id, repository_name)
     return preview
 
 

@@ -134,6 +134,7 @@ ERROR_CODES: dict[type[errors.EcrError], str] = {
     errors.LayersNotFound: "LayersNotFoundException",
     errors.LayerNotFound: "LayersNotFoundException",
     errors.ReferencedImagesNotFound: "ReferencedImagesNotFoundException",
+    errors.ImageStorageClassUpdateNotSupported: "ImageStorageClassUpdateNotSupportedException",
     errors.UploadNotFound: "UploadNotFoundException",
     errors.InvalidLayerPart: "InvalidLayerPartException",
     errors.InvalidLayer: "InvalidLayerException",
@@ -142,14 +143,23 @@ ERROR_CODES: dict[type[errors.EcrError], str] = {
     errors.LayerAlreadyExists: "LayerAlreadyExistsException",
     errors.LayerPartTooSmall: "LayerPartTooSmallException",
     errors.LayerInaccessible: "LayerInaccessibleException",
+    errors.LifecyclePolicyPreviewNotFound: "LifecyclePolicyPreviewNotFoundException",
+    errors.LifecyclePolicyPreviewInProgress: "LifecyclePolicyPreviewInProgressException",
+    errors.ScanNotFound: "ScanNotFoundException",
+    errors.UnsupportedImageType: "UnsupportedImageTypeException",
+    errors.ImageArchived: "ImageArchivedException",
+    errors.PullThroughCacheRuleAlreadyExists: "PullThroughCacheRuleAlreadyExistsException",
+    errors.PullThroughCacheRuleNotFound: "PullThroughCacheRuleNotFoundException",
+    errors.UnsupportedUpstreamRegistry: "UnsupportedUpstreamRegistryException",
+    errors.UnableToGetUpstreamImage: "UnableToGetUpstreamImageException",
+    errors.TemplateAlreadyExists: "TemplateAlreadyExistsException",
+    errors.TemplateNotFound: "TemplateNotFoundException",
+    errors.SigningConfigurationNotFound: "SigningConfigurationNotFoundException",
+    errors.ExclusionAlreadyExists: "ExclusionAlreadyExistsException",
+    errors.ExclusionNotFound: "ExclusionNotFoundException",
 }
 #: HTTP status per exception name where it is not 400 (§1.1).
 ERROR_STATUS = {"UnsupportedOperationException": 501, "ServerException": 500}
-
-
-def register_error(error_type: type[errors.EcrError], code: str) -> None:
-    """Add an area's own domain error to the table (scanning, lifecycle)."""
-    ERROR_CODES[error_type] = code
 
 
 def error_code(error: errors.EcrError) -> str:

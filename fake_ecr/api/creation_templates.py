@@ -11,12 +11,12 @@ Must not import werkzeug or ``fake_ecr.registry``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from fake_ecr import errors
 from fake_ecr.api import render
-from fake_ecr.api.core import Call, Params, Response, operation, register_error
+from fake_ecr.api.core import Call, Params, Response, operation
 from fake_ecr.api.policies import REPOSITORY_POLICY, checked_policy, pretty_policy_text
 from fake_ecr.api.repositories import check_kms_key, mutability_filters
 from fake_ecr.api.tags import MAX_TAGS, merge_tags
@@ -24,32 +24,6 @@ from fake_ecr.lifecycle import normalize_lifecycle_policy_text
 from fake_ecr.model import RegistrySettings
 from fake_ecr.model.records import MUTABLE, RepositoryCreationTemplate
 from fake_ecr.repository_creation import prefix_key
-
-
-@dataclass(eq=False)
-class TemplateAlreadyExists(errors.EcrError):
-    prefix: str
-
-    @property
-    def message(self) -> str:  # [M:doc TemplateAlreadyExistsException]; ECR's own text UNCONFIRMED
-        return "The repository creation template already exists. Specify a unique prefix and try again."
-
-
-@dataclass(eq=False)
-class TemplateNotFound(errors.EcrError):
-    prefix: str
-
-    @property
-    def message(self) -> str:  # [M:doc TemplateNotFoundException]; ECR's own text UNCONFIRMED
-        return (
-            "The specified repository creation template can't be found. "
-            "Verify the registry ID and prefix and try again."
-        )
-
-
-register_error(TemplateAlreadyExists, "TemplateAlreadyExistsException")
-register_error(TemplateNotFound, "TemplateNotFoundException")
-
 
 # --- the members of a template ----------------------------------------------------------------------
 
@@ -166,7 +140,7 @@ def _find(settings: RegistrySettings, prefix: str) -> RepositoryCreationTemplate
 def _existing(settings: RegistrySettings, prefix: str) -> RepositoryCreationTemplate:
     template = _find(settings, prefix)
     if template is None:
-        raise TemplateNotFound(prefix)
+        raise errors.TemplateNotFound(prefix)
     return template
 
 
@@ -184,7 +158,7 @@ def create_repository_creation_template(call: Call, params: Params) -> Response:
 
     def with_template(settings: RegistrySettings) -> RegistrySettings:
         if _find(settings, template.prefix) is not None:
-            raise TemplateAlreadyExists(template.prefix)
+            raise errors.TemplateAlreadyExists(template.prefix)
         return replace(settings, repository_creation_templates=(*settings.repository_creation_templates, template))
 
     registry.modify_settings(with_template)

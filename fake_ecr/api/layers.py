@@ -13,7 +13,6 @@ Must not import werkzeug or ``fake_ecr.registry``.
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -33,24 +32,6 @@ FAILURE_REASONS = {
     "InvalidLayerDigest": "Invalid layer digest: it should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'",
     "MissingLayerDigest": "Requested layer not found",
 }
-
-
-@dataclass(eq=False)
-class LayerPartSizeMismatch(errors.InvalidLayerPart):
-    """A part whose byte range does not have the length of the bytes sent (§2.3 UploadLayerPart, inferred).
-
-    An InvalidLayerPartException like an out-of-order part; UNCONFIRMED wording.
-    """
-
-    part_last_byte: int
-    part_size: int
-
-    @property
-    def message(self) -> str:
-        return (
-            f"The layer part is {self.part_size} bytes long, but its byte range "
-            f"{self.part_first_byte}-{self.part_last_byte} is {self.part_last_byte - self.part_first_byte + 1}"
-        )
 
 
 @operation("BatchCheckLayerAvailability")
@@ -88,7 +69,7 @@ def upload_layer_part(call: Call, params: Params) -> Response:
     part = base64.b64decode(params["layerPartBlob"])
     upload = registry.upload(name, upload_id)
     if last_byte - first_byte + 1 != len(part):
-        raise LayerPartSizeMismatch(
+        raise errors.LayerPartSizeMismatch(
             registry.registry_id, name, upload_id, upload.size - 1, first_byte, last_byte, len(part)
         )
     # Parts must be contiguous: the first starts at 0, each next one byte past the last (§2.3).

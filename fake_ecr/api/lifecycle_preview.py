@@ -1,9 +1,9 @@
 """Lifecycle policy previews: StartLifecyclePolicyPreview, GetLifecyclePolicyPreview (ecr-behaviour
 §2.6, §6.4).
 
-Owns these operations' request rules and wire shapes, and registers the two preview errors in the
-control plane's table.  Running the preview and keeping it are ``fake_ecr.lifecycle_runs``'s; the
-stored policy itself is ``lifecycle_policies``'s.  Must not import werkzeug or ``fake_ecr.registry``.
+Owns these operations' request rules and wire shapes.  Running the preview and keeping it are
+``fake_ecr.lifecycle_runs``'s; the stored policy itself is ``lifecycle_policies``'s.
+Must not import werkzeug or ``fake_ecr.registry``.
 """
 
 from __future__ import annotations
@@ -12,12 +12,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from fake_ecr import errors
-from fake_ecr.api.core import Call, Params, Response, operation, register_error
+from fake_ecr.api.core import Call, Params, Response, operation
 from fake_ecr.lifecycle_runs import (
     COMPLETE,
     IN_PROGRESS,
-    LifecyclePolicyPreviewInProgress,
-    LifecyclePolicyPreviewNotFound,
     lifecycle_policy_preview,
     preview_lifecycle_policy,
     preview_status,
@@ -25,9 +23,6 @@ from fake_ecr.lifecycle_runs import (
 )
 from fake_ecr.model.records import LifecyclePolicyPreview, LifecyclePreviewResult
 from fake_ecr.service_model import paginate
-
-register_error(LifecyclePolicyPreviewNotFound, "LifecyclePolicyPreviewNotFoundException")
-register_error(LifecyclePolicyPreviewInProgress, "LifecyclePolicyPreviewInProgressException")
 
 #: filter.tagStatus -> which preview results it keeps (§2.6 GetLifecyclePolicyPreview).
 _TAG_STATUS_SELECTIONS: Mapping[str, Callable[[LifecyclePreviewResult], bool]] = {

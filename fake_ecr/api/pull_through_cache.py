@@ -25,7 +25,7 @@ from typing import Any
 
 from fake_ecr import errors
 from fake_ecr.api import render
-from fake_ecr.api.core import Call, Params, Response, operation, register_error
+from fake_ecr.api.core import Call, Params, Response, operation
 from fake_ecr.model import ImageId, Registry, RegistrySettings
 from fake_ecr.model.records import PullThroughCacheRule
 from fake_ecr.repository_creation import ROOT, prefix_key, pull_through_cache_rule_for
@@ -60,63 +60,6 @@ UPSTREAMS = (
 )
 
 
-@dataclass(eq=False)
-class PullThroughCacheRuleAlreadyExists(errors.EcrError):
-    ecr_repository_prefix: str
-
-    @property
-    def message(self) -> str:  # [M:doc PullThroughCacheRuleAlreadyExistsException]; ECR's text UNCONFIRMED
-        return "A pull through cache rule with these settings already exists for the private registry."
-
-
-@dataclass(eq=False)
-class PullThroughCacheRuleNotFound(errors.EcrError):
-    ecr_repository_prefix: str
-
-    @property
-    def message(self) -> str:  # [M:doc PullThroughCacheRuleNotFoundException]; ECR's text UNCONFIRMED
-        return "The pull through cache rule was not found. Specify a valid pull through cache rule and try again."
-
-
-@dataclass(eq=False)
-class UnsupportedUpstreamRegistry(errors.EcrError):
-    """A URL of no supported upstream registry, or an upstream that needs a credential and got none."""
-
-    upstream_registry_url: str
-    credential_missing: bool = False
-
-    @property
-    def message(self) -> str:
-        if self.credential_missing:
-            # aws-controllers-k8s/community#2589 quotes ECR's text up to "ARN"; the end is UNCONFIRMED,
-            # modelled on the invalid URL's.
-            return (
-                "The specified upstream registry requires authentication. "
-                "Specify a valid Secrets Manager ARN and try again"
-            )
-        # goharbor/harbor#20174 (ECR's text).
-        return (
-            f"The upstream registry URL {self.upstream_registry_url} is invalid. "
-            f"Specify a valid upstream registry URL and try again"
-        )
-
-
-@dataclass(eq=False)
-class UnableToGetUpstreamImage(errors.EcrError):
-    repository_name: str
-    upstream_registry_url: str
-
-    @property
-    def message(self) -> str:  # [M:doc UnableToGetUpstreamImageException], first sentence; UNCONFIRMED
-        return "The image or images were unable to be pulled using the pull through cache rule."
-
-
-register_error(PullThroughCacheRuleAlreadyExists, "PullThroughCacheRuleAlreadyExistsException")
-register_error(PullThroughCacheRuleNotFound, "PullThroughCacheRuleNotFoundException")
-register_error(UnsupportedUpstreamRegistry, "UnsupportedUpstreamRegistryException")
-register_error(UnableToGetUpstreamImage, "UnableToGetUpstreamImageException")
-
-
 # --- checking a rule --------------------------------------------------------------------------------
 
 
@@ -127,7 +70,7 @@ def _upstream(url: str, upstream_registry: str | None) -> tuple[Upstream, re.Mat
         match = upstream.url.fullmatch(url)
         if match is not None and upstream_registry in (None, upstream.name):
             return upstream, match
-    raise UnsupportedUpstreamRegistry(url)
+    raise errors.UnsupportedUpstreamRegistry(url)
 
 
 def _check(rule: PullThroughCacheRule, registry_id: str) -> None:
@@ -139,7 +82,7 @@ def _check(rule: PullThroughCacheRule, registry_id: str) -> None:
     """
     upstream, match = _upstream(rule.upstream_registry_url, rule.upstream_registry)
     if upstream.needs_credential and rule.credential_arn is None:
-        raise UnsupportedUpstreamRegistry(rule.upstream_registry_url, credential_missing=True)
+        raise errors.UnsupportedUpstreamRegistry(rule.upstream_registry_url, credential_missing=True)
     if upstream.name == "ecr" and match["account"] != registry_id and rule.custom_role_arn is None:
         # An ECR upstream in another account is reached through an IAM role of this account [M:doc customRoleArn].
         raise errors.InvalidParameter(
@@ -162,7 +105,7 @@ def _find(settings: RegistrySettings, ecr_repository_prefix: str) -> PullThrough
 def _existing(settings: RegistrySettings, ecr_repository_prefix: str) -> PullThroughCacheRule:
     rule = _find(settings, ecr_repository_prefix)
     if rule is None:
-        raise PullThroughCacheRuleNotFound(ecr_repository_prefix)
+        raise errors.PullThroughCacheRuleNotFound(ecr_repository_prefix)
     return rule
 
 
@@ -220,7 +163,7 @@ def create_pull_through_cache_rule(call: Call, params: Params) -> Response:
 
     def with_rule(settings: RegistrySettings) -> RegistrySettings:
         if _find(settings, rule.ecr_repository_prefix) is not None:
-            raise PullThroughCacheRuleAlreadyExists(rule.ecr_repository_prefix)
+            raise errors.PullThroughCacheRuleAlreadyExists(rule.ecr_repository_prefix)
         if len(settings.pull_through_cache_rules) >= MAX_RULES:
             # UNCONFIRMED wording, modelled on the tag limit's.
             raise errors.LimitExceeded(
@@ -315,4 +258,4 @@ def refuse_upstream_pulls(registry: Registry, repository_name: str, image_ids: S
         except errors.InvalidParameter:
             continue
         except (errors.RepositoryNotFound, errors.ImageNotFound):
-            raise UnableToGetUpstreamImage(repository_name, rule.upstream_registry_url) from None
+            raise errors.UnableToGetUpstreamImage(repository_name, rule.upstream_registry_url) from None

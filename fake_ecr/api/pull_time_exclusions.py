@@ -1,20 +1,20 @@
 """Pull-time update exclusions: RegisterPullTimeUpdateExclusion, DeregisterPullTimeUpdateExclusion and
 ListPullTimeUpdateExclusions (ecr-behaviour §2.11, §7.10).
 
-Owns the registry's exclusion list as these operations change and show it, and its two errors.  The
-list takes effect where a pull records lastRecordedPullTime (``Registry.pull_images``), for pulls by
-the principal a test names with ``FakeEcr.acting_as``: fake-ecr checks no credentials, so without
-that it cannot know who pulls, and every pull records its time.
+Owns the registry's exclusion list as these operations change and show it.  The list takes effect
+where a pull records lastRecordedPullTime (``Registry.pull_images``), for pulls by the principal a
+test names with ``FakeEcr.acting_as``: fake-ecr checks no credentials, so without that it cannot
+know who pulls, and every pull records its time.
 Must not import werkzeug or ``fake_ecr.registry``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from fake_ecr import errors
 from fake_ecr.api import render
-from fake_ecr.api.core import Call, Params, Response, operation, register_error
+from fake_ecr.api.core import Call, Params, Response, operation
 from fake_ecr.model import RegistrySettings
 from fake_ecr.model.records import PullTimeUpdateExclusion
 
@@ -24,42 +24,6 @@ from fake_ecr.model.records import PullTimeUpdateExclusion
 MAX_EXCLUSIONS = 100
 
 
-@dataclass(eq=False)
-class ExclusionAlreadyExists(errors.EcrError):
-    """RegisterPullTimeUpdateExclusion of a principal already on the list (§2.11)."""
-
-    registry_id: str
-    principal_arn: str
-
-    @property
-    def message(self) -> str:
-        # UNCONFIRMED wording, in the shape of ECR's "... does not exist in the registry with id" (§3 #9).
-        return (
-            f"Pull time update exclusion for the principal '{self.principal_arn}' already exists "
-            f"in the registry with id '{self.registry_id}'"
-        )
-
-
-@dataclass(eq=False)
-class ExclusionNotFound(errors.EcrError):
-    """DeregisterPullTimeUpdateExclusion of a principal not on the list (§2.11)."""
-
-    registry_id: str
-    principal_arn: str
-
-    @property
-    def message(self) -> str:
-        # UNCONFIRMED wording, as above.
-        return (
-            f"Pull time update exclusion for the principal '{self.principal_arn}' does not exist "
-            f"in the registry with id '{self.registry_id}'"
-        )
-
-
-register_error(ExclusionAlreadyExists, "ExclusionAlreadyExistsException")
-register_error(ExclusionNotFound, "ExclusionNotFoundException")
-
-
 @operation("RegisterPullTimeUpdateExclusion")
 def register_pull_time_update_exclusion(call: Call, params: Params) -> Response:
     registry, principal_arn, now = call.own_registry, params["principalArn"], call.now
@@ -67,7 +31,7 @@ def register_pull_time_update_exclusion(call: Call, params: Params) -> Response:
     def registered(settings: RegistrySettings) -> RegistrySettings:
         exclusions = settings.pull_time_update_exclusions
         if any(e.principal_arn == principal_arn for e in exclusions):
-            raise ExclusionAlreadyExists(registry.registry_id, principal_arn)
+            raise errors.ExclusionAlreadyExists(registry.registry_id, principal_arn)
         if len(exclusions) >= MAX_EXCLUSIONS:
             # UNCONFIRMED wording (see MAX_EXCLUSIONS).
             raise errors.LimitExceeded(
@@ -89,7 +53,7 @@ def deregister_pull_time_update_exclusion(call: Call, params: Params) -> Respons
         exclusions = settings.pull_time_update_exclusions
         remaining = tuple(e for e in exclusions if e.principal_arn != principal_arn)
         if len(remaining) == len(exclusions):
-            raise ExclusionNotFound(registry.registry_id, principal_arn)
+            raise errors.ExclusionNotFound(registry.registry_id, principal_arn)
         return replace(settings, pull_time_update_exclusions=remaining)
 
     registry.modify_settings(deregistered)

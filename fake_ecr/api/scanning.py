@@ -2,8 +2,8 @@
 configuration, and DescribeImages' scan members (ecr-behaviour §2.5, §5).
 
 Owns these operations' requests and wire shapes; when scans start and finish and what they find is
-``fake_ecr.scanning.engine``'s.  Registers the scanning errors with the protocol core and the scan
-members of DescribeImages with ``fake_ecr.api.images.DETAIL_EXTENSIONS``.
+``fake_ecr.scanning.engine``'s.  Registers the scan members of DescribeImages with
+``fake_ecr.api.images.DETAIL_EXTENSIONS``.
 Must not import werkzeug or ``fake_ecr.registry``.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 from fake_ecr import errors
 from fake_ecr.api import render
-from fake_ecr.api.core import Call, Params, Response, operation, register_error
+from fake_ecr.api.core import Call, Params, Response, operation
 from fake_ecr.api.images import DETAIL_EXTENSIONS
 from fake_ecr.model import ImageId, ImageView, Registry, RegistrySettings, ScanningRule
 from fake_ecr.model.records import ImageScan
@@ -22,10 +22,7 @@ from fake_ecr.scanning.engine import (
     BASIC,
     FINDING_STATUSES,
     SUPPORTED_FREQUENCIES,
-    ImageArchived,
     ScanEngine,
-    ScanNotFound,
-    UnsupportedImageType,
     basic_scan_version,
     engine_for,
     repository_scanning,
@@ -33,10 +30,6 @@ from fake_ecr.scanning.engine import (
 )
 from fake_ecr.scanning.vulnerabilities import severity_counts
 from fake_ecr.service_model import paginate
-
-register_error(ScanNotFound, "ScanNotFoundException")
-register_error(UnsupportedImageType, "UnsupportedImageTypeException")
-register_error(ImageArchived, "ImageArchivedException")
 
 #: BatchGetRepositoryScanningConfiguration's failure code for a missing repository (§2.5).
 REPOSITORY_NOT_FOUND = "REPOSITORY_NOT_FOUND"
@@ -128,7 +121,7 @@ def describe_image_scan_findings(call: Call, params: Params) -> Response:
     name, requested = params["repositoryName"], _requested(params)
     view, scan = _engine(call).reported_scan(registry, name, registry.resolve_image(name, requested))
     if scan is None:
-        raise ScanNotFound(registry.registry_id, name, requested)
+        raise errors.ScanNotFound(registry.registry_id, name, requested.image_digest, requested.image_tag)
     response: Response = {
         "registryId": registry.registry_id,
         "repositoryName": name,

@@ -1,8 +1,8 @@
 """Managed signing: PutSigningConfiguration, GetSigningConfiguration, DeleteSigningConfiguration and
 DescribeImageSigningStatus (ecr-behaviour §2.2, §2.10, §7.7).
 
-Owns the registry's signing configuration as these operations store and show it, its not-found
-error, and the signing statuses of an image.  Signing itself happens in the model's one write path:
+Owns the registry's signing configuration as these operations store and show it, and the signing
+statuses of an image.  Signing itself happens in the model's one write path:
 a new image is signed, at once and successfully, with the profile of every rule whose filters match
 its repository when it is pushed (``RegistrySettings.signing_profiles_for``).  fake-ecr talks to no
 AWS Signer: no signature artifact is stored, and no signing ever fails or stays IN_PROGRESS.
@@ -11,12 +11,12 @@ Must not import werkzeug or ``fake_ecr.registry``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from fake_ecr import errors
 from fake_ecr.api import render
-from fake_ecr.api.core import Call, Params, Response, operation, register_error
+from fake_ecr.api.core import Call, Params, Response, operation
 from fake_ecr.model import ImageId, RegistrySettings
 from fake_ecr.model.records import SigningRule
 
@@ -24,21 +24,6 @@ from fake_ecr.model.records import SigningRule
 WILDCARD_MATCH = "WILDCARD_MATCH"
 #: ImageSigningStatus of a signature made (the others, IN_PROGRESS and FAILED, never happen here).
 COMPLETE = "COMPLETE"
-
-
-@dataclass(eq=False)
-class SigningConfigurationNotFound(errors.EcrError):
-    """GetSigningConfiguration or DeleteSigningConfiguration with none stored (§2.10)."""
-
-    registry_id: str
-
-    @property
-    def message(self) -> str:
-        # UNCONFIRMED wording, in the shape of RegistryPolicyNotFoundException's (§3 #9).
-        return f"Signing configuration does not exist in the registry with id '{self.registry_id}'"
-
-
-register_error(SigningConfigurationNotFound, "SigningConfigurationNotFoundException")
 
 
 def _rule(rule: SigningRule) -> dict[str, Any]:
@@ -56,7 +41,7 @@ def _configuration(rules: tuple[SigningRule, ...]) -> dict[str, Any]:
 
 def _stored_rules(registry_id: str, settings: RegistrySettings) -> tuple[SigningRule, ...]:
     if settings.signing_rules is None:
-        raise SigningConfigurationNotFound(registry_id)
+        raise errors.SigningConfigurationNotFound(registry_id)
     return settings.signing_rules
 
 

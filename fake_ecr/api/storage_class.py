@@ -1,21 +1,20 @@
 """Archiving and restoring images: UpdateImageStorageClass (ecr-behaviour §2.2, §7.8).
 
-Owns which storage-class transitions an image may make, the error for those it may not, and the
-operation's answer.  The transitions themselves are the model's (``moved_to_archive``, which
-lifecycle's TRANSITION action uses too, and ``being_restored``); the model completes a restore
-``Settings.restore_delay`` seconds later on the fake's clock.  What an archived image can't do
-(be pulled, be scanned) is decided where those happen.
+Owns which storage-class transitions an image may make (refusing the others with
+``ImageStorageClassUpdateNotSupported``) and the operation's answer.  The transitions themselves are
+the model's (``moved_to_archive``, which lifecycle's TRANSITION action uses too, and
+``being_restored``); the model completes a restore ``Settings.restore_delay`` seconds later on the
+fake's clock.  What an archived image can't do (be pulled, be scanned) is decided where those happen.
 Must not import werkzeug or ``fake_ecr.registry``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from fake_ecr.api import render
-from fake_ecr.api.core import Call, Params, Response, operation, register_error
-from fake_ecr.errors import EcrError
+from fake_ecr.api.core import Call, Params, Response, operation
+from fake_ecr.errors import ImageStorageClassUpdateNotSupported
 from fake_ecr.manifests import INDEX_TYPES
 from fake_ecr.model import ImageId, ImageRecord
 from fake_ecr.model.registry import ACTIVATING, ACTIVE, ARCHIVED, being_restored, moved_to_archive
@@ -23,22 +22,6 @@ from fake_ecr.model.registry import ACTIVATING, ACTIVE, ARCHIVED, being_restored
 #: TargetStorageClass values.
 ARCHIVE, STANDARD = "ARCHIVE", "STANDARD"
 
-
-@dataclass(eq=False)
-class ImageStorageClassUpdateNotSupported(EcrError):
-    """UpdateImageStorageClass asked for a transition ECR does not make (§2.2)."""
-
-    image_digest: str
-    target_storage_class: str
-    reason: str
-
-    @property
-    def message(self) -> str:
-        # The model's text for the exception, then why (UNCONFIRMED: ECR's wording is not known).
-        return f"The requested image storage class update is not supported: {self.reason}"
-
-
-register_error(ImageStorageClassUpdateNotSupported, "ImageStorageClassUpdateNotSupportedException")
 
 #: (image status, target storage class) -> why ECR does not make that transition.  UNCONFIRMED
 #: (§2.2 names only the exception): a request that would not change the storage class is refused

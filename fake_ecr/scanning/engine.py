@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, BinaryIO, TypeAlias, cast
 
 from fake_ecr import errors
 from fake_ecr.clock import Clock
-from fake_ecr.errors import EcrError
 from fake_ecr.manifests import (
     DOCKER_SCHEMA1,
     DOCKER_SCHEMA1_SIGNED,
@@ -108,51 +107,6 @@ MANUAL_SCAN_DISABLED_TEXT = "This feature is disabled"
 #: Inspector only takes up images pushed in the last 30 days when enhanced scanning is turned on;
 #: older ones show SCAN_ELIGIBILITY_EXPIRED (§5.1, UG image-scanning-troubleshooting).
 ENHANCED_ELIGIBILITY_SECONDS = 30 * 86400
-
-
-# --- errors ---------------------------------------------------------------------------------------
-
-
-@dataclass(eq=False)
-class ScanNotFound(EcrError):
-    """DescribeImageScanFindings of an image never scanned (ScanNotFoundException, §2.5)."""
-
-    registry_id: str
-    repository_name: str
-    image_id: ImageId
-
-    @property
-    def message(self) -> str:  # §3 #10 (moto's wording, one user log of the same shape)
-        digest, tag = self.image_id.image_digest, self.image_id.image_tag
-        return (
-            f"Image scan does not exist for the image with "
-            f"'{{imageDigest:'{digest or 'null'}', imageTag:'{tag or 'null'}'}}' "
-            f"in the repository with name '{self.repository_name}' in the registry with id '{self.registry_id}'"
-        )
-
-
-@dataclass(eq=False)
-class UnsupportedImageType(EcrError):
-    """StartImageScan of a manifest list/index or a non-image artifact (§2.5, §5.3)."""
-
-    image_digest: str
-    image_manifest_media_type: str
-    artifact_media_type: str | None
-
-    @property
-    def message(self) -> str:  # UNCONFIRMED: the model's text for UnsupportedImageTypeException
-        return "The image is of a type that cannot be scanned."
-
-
-@dataclass(eq=False)
-class ImageArchived(EcrError):
-    """StartImageScan of an image in the archive storage class (§7.8)."""
-
-    image_digest: str
-
-    @property
-    def message(self) -> str:  # UNCONFIRMED: the model's text for ImageArchivedException
-        return "The specified image is archived and cannot be scanned."
 
 
 # --- repository scanning configuration ------------------------------------------------------------
@@ -453,9 +407,9 @@ class ScanEngine:
 
         def start(image: ImageRecord) -> ImageRecord:
             if image.image_status != "ACTIVE":
-                raise ImageArchived(image.image_digest)
+                raise errors.ImageArchived(image.image_digest)
             if not scannable(image):
-                raise UnsupportedImageType(
+                raise errors.UnsupportedImageType(
                     image.image_digest, image.image_manifest_media_type, image.artifact_media_type
                 )
             last = image.image_scan

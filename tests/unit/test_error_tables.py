@@ -1,0 +1,85 @@
+"""The control plane's one error table: every domain error in fake_ecr.errors has an ECR exception name,
+every name is one botocore's ECR model (or AWS's JSON protocol) defines, and domain errors are defined
+nowhere else but in the registry's own few and in library helpers no surface renders."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+
+import pytest
+
+import fake_ecr
+from fake_ecr import errors
+from fake_ecr.api import core
+from fake_ecr.service_model import service_model
+
+#: Generic AWS exception names outside ECR's model (§1.1 "Generic AWS errors"): a body that is not JSON of
+#: the modelled types, and a model operation fake-ecr does not implement.
+GENERIC_AWS_ERRORS = frozenset({"SerializationException", "UnsupportedOperationException"})
+
+#: Modules besides fake_ecr.errors that may define domain errors, and why no control-plane code is needed.
+OTHER_ERROR_MODULES = {
+    "fake_ecr.registry.oci_errors": "errors only the registry runs into, rendered by its own table",
+    "fake_ecr.client": "the registry client's errors, raised to the test that uses it",
+    "fake_ecr.images": "errors reading images from disk, raised to the test",
+    "fake_ecr.scanning.packages": "an unreadable layer, turned into a scan status by the engine",
+}
+
+
+def _domain_errors_of_errors_module() -> list[type[errors.EcrError]]:
+    return [
+        klass
+        for _, klass in inspect.getmembers(errors, inspect.isclass)
+        if issubclass(klass, errors.EcrError) and klass is not errors.EcrError and klass.__module__ == errors.__name__
+    ]
+
+
+def _all_domain_errors() -> list[type[errors.EcrError]]:
+    for module in pkgutil.walk_packages(fake_ecr.__path__, f"{fake_ecr.__name__}."):
+        importlib.import_module(module.name)
+    found, pending = [], list(errors.EcrError.__subclasses__())
+    while pending:
+        klass = pending.pop()
+        found.append(klass)
+        pending.extend(klass.__subclasses__())
+    return [klass for klass in found if klass.__module__.startswith(f"{fake_ecr.__name__}.")]
+
+
+@pytest.mark.parametrize(
+    "error_type", [pytest.param(klass, id=klass.__name__) for klass in _domain_errors_of_errors_module()]
+)
+def test_every_domain_error_has_a_control_plane_code(error_type: type[errors.EcrError]) -> None:
+    assert any(klass in core.ERROR_CODES for klass in error_type.__mro__)
+
+
+@pytest.mark.parametrize("code", [pytest.param(code, id=code) for code in sorted(set(core.ERROR_CODES.values()))])
+def test_every_code_is_an_exception_of_the_ecr_model_or_aws_json(code: str) -> None:
+    model_errors = {shape.name for shape in service_model().error_shapes}
+    assert code in model_errors | GENERIC_AWS_ERRORS
+
+
+def test_the_table_maps_only_errors_of_the_errors_module() -> None:
+    assert sorted(k.__name__ for k in core.ERROR_CODES if k.__module__ != errors.__name__) == []
+
+
+def test_domain_errors_are_defined_only_in_the_errors_module_and_the_known_few() -> None:
+    allowed = {errors.__name__, *OTHER_ERROR_MODULES}
+    assert sorted(f"{k.__module__}.{k.__name__}" for k in _all_domain_errors() if k.__module__ not in allowed) == []
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        # A subclass without its own entry takes its base's code (looked up along the MRO).
+        pytest.param(
+            errors.LayerPartSizeMismatch("123456789012", "app", "u", -1, 0, 9, 5),
+            "InvalidLayerPartException",
+            id="size-mismatch-is-invalid-layer-part",
+        ),
+        pytest.param(errors.ManifestInvalid(), "InvalidParameterException", id="manifest-invalid-is-invalid-parameter"),
+    ],
+)
+def test_error_code_follows_the_mro(error: errors.EcrError, code: str) -> None:
+    assert core.error_code(error) == code
