@@ -1,0 +1,96 @@
+"""Imports flow downhill (design.md "Layout and the direction of imports").
+
+Each module of fake_ecr has a layer; a module may import its own layer and those below, never above.
+``api`` and ``registry`` share a layer but never import each other, the model knows no HTTP and no
+botocore, and nothing in the library imports pytest.  Modules are read with ``ast``, not imported.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[2] / "fake_ecr"
+PLUGIN = PACKAGE.parent / "conftest_plugin"
+
+#: layer -> modules (a name ending in "." covers a package).
+LAYERS: list[set[str]] = [
+    {"errors", "digest", "clock", "settings", "tokens", "tls", "boto", "requests_routing", "registry.paths"},
+    {"manifests", "images", "lifecycle", "scanning", "scanning.", "environment", "client"},
+    {"model", "model."},
+    {"service_model", "scanning.engine", "lifecycle_runs", "repository_creation", "replication"},
+    {"api", "api.", "registry", "registry.", "server"},
+    {"fake"},
+    {"cli", ""},
+]
+#: Third-party packages a layer must not reach.
+FORBIDDEN: dict[str, set[str]] = {
+    "model": {"werkzeug", "botocore", "boto3", "requests", "responses"},
+    "api": {"werkzeug", "requests", "responses"},
+    "": {"pytest", "conftest_plugin"},
+}
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def layer_of(module: str) -> int:
+    best: tuple[int, int] | None = None  # (length of the matching entry, layer): the longest match wins
+    for index, layer in enumerate(LAYERS):
+        for entry in layer:
+            matches = module == entry or (entry.endswith(".") and module.startswith(entry))
+            if matches and (best is None or len(entry) > best[0]):
+                best = (len(entry), index)
+    assert best is not None, f"fake_ecr.{module} has no layer in LAYERS: add it"
+    return best[1]
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every module ``path`` imports; ``from fake_ecr import x`` counts as fake_ecr.x."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+MODULES = sorted(PACKAGE.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=[_module_name(p) or "fake_ecr" for p in MODULES])
+def test_imports_flow_downhill(path: Path) -> None:
+    module = _module_name(path)
+    own = layer_of(module)
+    for imported in imports_of(path):
+        if not imported.startswith("fake_ecr."):
+            top = imported.split(".")[0]
+            for prefix, banned in FORBIDDEN.items():
+                if module == prefix or module.startswith(prefix + ".") or prefix == "":
+                    assert top not in banned, f"fake_ecr.{module} imports {imported}"
+            continue
+        target = imported.removeprefix("fake_ecr.")
+        location = PACKAGE.joinpath(*target.split("."))
+        if not location.with_suffix(".py").exists() and not location.is_dir():
+            continue  # `from fake_ecr.x import Name`: the module fake_ecr.x is checked on its own
+        assert layer_of(target) <= own, f"fake_ecr.{module} (layer {own}) imports {imported} (layer {layer_of(target)})"
+        for one, other in (("api", "registry"), ("registry", "api")):
+            if module.split(".")[0] == one:
+                assert target.split(".")[0] != other, f"fake_ecr.{module} imports {imported}"
+
+
+def test_the_plugin_imports_only_the_public_api() -> None:
+    import fake_ecr
+
+    for path in PLUGIN.rglob("*.py"):
+        for imported in imports_of(path):
+            if imported.startswith("fake_ecr"):
+                assert imported == "fake_ecr" or imported.removeprefix("fake_ecr.") in fake_ecr.__all__, (
+                    f"{path.name} imports {imported}"
+                )
