@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+import fake_ecr
+
 PACKAGE = Path(__file__).resolve().parents[2] / "fake_ecr"
 PLUGIN = PACKAGE.parent / "conftest_plugin"
 
@@ -86,8 +88,6 @@ def test_imports_flow_downhill(path: Path) -> None:
 
 
 def test_the_plugin_imports_only_the_public_api() -> None:
-    import fake_ecr
-
     for path in PLUGIN.rglob("*.py"):
         for imported in imports_of(path):
             if imported.startswith("fake_ecr"):
