@@ -32,7 +32,7 @@ import http.client
 import io
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import IO, TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
@@ -43,8 +43,9 @@ from urllib3 import HTTPHeaderDict, HTTPResponse
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
+from fake_ecr.streams import ChunkReader
+
 if TYPE_CHECKING:
-    from _typeshed import WriteableBuffer
     from _typeshed.wsgi import WSGIEnvironment
 
 #: URLs of ECR's registry hosts (ecr-behaviour §1.3), as moto's passthrough config and responses match them.
@@ -69,38 +70,6 @@ class RegistryEndpoint(Protocol):
 # --- the conversion ---------------------------------------------------------------------------------
 
 
-class _ChunkReader(io.RawIOBase):
-    """A raw stream over an iterable of byte chunks, closing the iterable when it is closed."""
-
-    def __init__(self, chunks: Iterable[bytes | str]) -> None:
-        super().__init__()
-        self._source = chunks
-        self._chunks: Iterator[bytes | str] = iter(chunks)
-        self._pending = memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: WriteableBuffer) -> int:
-        while not self._pending:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                return 0
-            self._pending = memoryview(chunk.encode() if isinstance(chunk, str) else chunk).cast("B")
-        target = memoryview(buffer).cast("B")
-        count = min(len(target), len(self._pending))
-        target[:count] = self._pending[:count]
-        self._pending = self._pending[count:]
-        return count
-
-    def close(self) -> None:
-        if not self.closed:
-            close = getattr(self._source, "close", None)
-            if callable(close):
-                close()  # a werkzeug response iterator releases its blob store here
-        super().close()
-
-
 def _body_stream(body: object, declared_length: str | None) -> tuple[IO[bytes], int | None]:
     """The request body as the WSGI input stream, and its length when known (None: chunked)."""
     if body is None:
@@ -112,7 +81,7 @@ def _body_stream(body: object, declared_length: str | None) -> tuple[IO[bytes], 
     length = int(declared_length) if declared_length else None
     if hasattr(body, "read"):
         return body, length  # type: ignore[return-value]
-    return io.BufferedReader(_ChunkReader(body)), length  # type: ignore[arg-type]
+    return io.BufferedReader(ChunkReader(body)), length  # type: ignore[arg-type]
 
 
 def _environ(request: requests.PreparedRequest) -> WSGIEnvironment:
@@ -144,7 +113,7 @@ def serve_prepared(
     response = endpoint.serve_registry(Request(environ), None)
     # werkzeug's own WSGI view of the response: no body for HEAD, 204 and 304, headers as sent.
     body, status, headers = response.get_wsgi_response(environ)
-    return int(status.split(" ", 1)[0]), list(headers), io.BufferedReader(_ChunkReader(body))
+    return int(status.split(" ", 1)[0]), list(headers), io.BufferedReader(ChunkReader(body))
 
 
 class InProcessAdapter(requests.adapters.HTTPAdapter):

@@ -22,11 +22,11 @@ import io
 import json
 import threading
 import weakref
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, TypeAlias, cast
+from typing import BinaryIO, TypeAlias, cast
 
 from fake_ecr import errors
 from fake_ecr.clock import Clock
@@ -54,9 +54,7 @@ from fake_ecr.scanning.vulnerabilities import (
     match_findings,
 )
 from fake_ecr.settings import Settings
-
-if TYPE_CHECKING:
-    from _typeshed import WriteableBuffer
+from fake_ecr.streams import ChunkReader
 
 BASIC, ENHANCED = "BASIC", "ENHANCED"
 MANUAL, SCAN_ON_PUSH, CONTINUOUS_SCAN = "MANUAL", "SCAN_ON_PUSH", "CONTINUOUS_SCAN"
@@ -289,35 +287,12 @@ def parse_reference(reference: str) -> tuple[str, ImageId]:
 # --- reading layers ---------------------------------------------------------------------------------
 
 
-class _ChunkStream(io.RawIOBase):
-    """A read-once binary stream over a blob's chunks (``StoredBlob.read``)."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
-        self._pending = memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: WriteableBuffer) -> int:
-        while not self._pending:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                return 0
-            self._pending = memoryview(chunk)
-        target = memoryview(buffer).cast("B")
-        size = min(len(target), len(self._pending))
-        target[:size] = self._pending[:size]
-        self._pending = self._pending[size:]
-        return size
-
-
 def _layer_opener(registry: Registry, repository_name: str, digest: str) -> LayerOpener:
     def open_layer() -> BinaryIO:
         blob = registry.open_blob(repository_name, digest)
         if blob is None:
             raise LayerNotReadable(digest, "the registry no longer holds the blob")
-        return io.BufferedReader(_ChunkStream(blob.read()))
+        return io.BufferedReader(ChunkReader(blob.read()))
 
     return open_layer
 

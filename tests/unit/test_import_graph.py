@@ -19,7 +19,7 @@ PLUGIN = PACKAGE.parent / "conftest_plugin"
 
 #: layer -> modules (a name ending in "." covers a package).
 LAYERS: list[set[str]] = [
-    {"errors", "digest", "clock", "settings", "tokens", "tls", "boto", "requests_routing", "registry.paths"},
+    {"errors", "digest", "clock", "settings", "tokens", "tls", "streams", "boto", "requests_routing", "registry.paths"},
     {"manifests", "images", "lifecycle", "scanning", "scanning.", "environment", "client"},
     {"model", "model."},
     {"service_model", "scanning.engine", "lifecycle_runs", "repository_creation", "replication"},
