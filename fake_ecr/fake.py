@@ -109,7 +109,7 @@ class FakeEcr:
     def __call__(self, func: F) -> F:
         """Use as a decorator: the function runs with this fake active and a fresh state."""
         if inspect.iscoroutinefunction(func):
-            raise TypeError("mock_ecr() decorates plain functions; use `async with`-free code or the fixture")
+            raise TypeError("mock_ecr() cannot decorate a coroutine function: use `with mock_ecr():` inside it")
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -259,7 +259,7 @@ class FakeEcr:
         or ``"repository"`` (untagged).  Blobs, an index's children and the manifest go through the
         registry's own request handling, in this process: whatever a push over HTTP would meet
         (missing repository, immutable tag, scan on push, replication) happens here too, and a
-        refusal raises ``fake_ecr.registry_client.RegistryRequestFailed`` with the registry's answer.
+        refusal raises ``fake_ecr.client.RegistryRequestFailed`` with the registry's answer.
         """
         target = registry_client.ImageReference.parse(reference)
         if target.digest is not None and target.digest != image.digest:
@@ -377,13 +377,3 @@ def mock_ecr(settings: Settings | None = None, *, server: bool = False, **option
     if options:
         settings = Settings(**options) if settings is None else type(settings)(**{**vars(settings), **options})
     return FakeEcr(settings, server=server)
-
-
-@contextmanager
-def attached(fake: FakeEcr) -> Iterator[FakeEcr]:
-    """Run ``fake`` for the duration of a block (used by the pytest plugin)."""
-    fake.start()
-    try:
-        yield fake
-    finally:
-        fake.stop()
