@@ -79,6 +79,8 @@ class UploadSession:
         self.upload_id = upload_id
         self.repository_name = repository_name
         self.started_at = started_at
+        #: when a part last arrived (on the fake's clock): idle uploads expire
+        self.last_active_at = started_at
         self.lock = threading.Lock()
         self.parts = 0
         self.part_sizes: list[int] = []

@@ -38,6 +38,9 @@ MISSING_DIGEST_AND_TAG_REASON = "Invalid request parameters: both tag and digest
 INVALID_DIGEST_REASON = (
     "Invalid request parameters: image digest should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'"
 )
+#: How long an upload may sit idle before it is dropped and its bytes freed.  UNCONFIRMED: ECR
+#: documents no value; distribution purges uploads after a week by default, a day suits tests better.
+UPLOAD_EXPIRY = 24 * 3600.0
 # UNCONFIRMED wordings, in the same style.
 TAG_DOES_NOT_MATCH_REASON = "Invalid request parameters: image tag does not match the image digest"
 REFERENCED_BY_INDEX_REASON = "Requested image is referenced by a manifest list"
@@ -556,6 +559,7 @@ class Registry:
     def start_upload(self, repository_name: str) -> UploadSession:
         with self._lock:
             self._repository(repository_name)
+            self._expire_uploads()
             upload = UploadSession(str(uuid.uuid4()), repository_name, self._clock.now())
             self._uploads[upload.upload_id] = upload
             return upload
@@ -578,6 +582,7 @@ class Registry:
             if first_byte is not None and first_byte != upload.size:
                 raise errors.InvalidLayerPart(self.registry_id, repository_name, upload_id, upload.size - 1, first_byte)
             upload.append(chunks)
+            upload.last_active_at = self._clock.now()
         return upload
 
     def complete_upload(
@@ -624,6 +629,16 @@ class Registry:
             if self._uploads.get(upload.upload_id) is not upload:
                 raise errors.UploadNotFound(self.registry_id, upload.repository_name, upload.upload_id)
 
+    def _expire_uploads(self) -> None:
+        """Drop uploads idle for UPLOAD_EXPIRY: an abandoned push gives its space back (call with the lock)."""
+        cutoff = self._clock.now() - UPLOAD_EXPIRY
+        for upload in [u for u in self._uploads.values() if u.last_active_at < cutoff]:
+            if upload.lock.acquire(blocking=False):  # a part still streaming in keeps its upload alive
+                try:
+                    self._drop_upload(upload)
+                finally:
+                    upload.lock.release()
+
     def _drop_upload(self, upload: UploadSession) -> None:
         with self._lock:
             self._uploads.pop(upload.upload_id, None)
@@ -642,6 +657,7 @@ class Registry:
     def collect_garbage(self) -> None:
         """Unlink blobs no image references and free bytes no repository links (§2.3 "unassociated")."""
         with self._lock:
+            self._expire_uploads()
             pending = {u.repository_name for u in self._uploads.values()}
             for repository in self._repositories.values():
                 if repository.record.repository_name in pending:
