@@ -25,8 +25,6 @@ from fake_ecr.tokens import PRESIGNED_CREDENTIAL, TOKEN_LIFETIME, issue_token
 PART_SIZE = 10 * 1024 * 1024
 #: How long a download URL works, as X-Amz-Expires=3600 on ECR's presigned URLs (§2.3, §4.5).
 DOWNLOAD_URL_LIFETIME = 3600.0
-#: The query parameter the registry reads a download URL's credential from (named as in S3's presigned URLs).
-
 #: failureReason per failureCode of BatchCheckLayerAvailability: texts UNCONFIRMED (§10 #5), in the batch calls' style.
 FAILURE_REASONS = {
     "InvalidLayerDigest": "Invalid layer digest: it should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'",
@@ -41,11 +39,12 @@ def batch_check_layer_availability(call: Call, params: Params) -> Response:
     layers: list[dict[str, Any]] = []
     failures: list[dict[str, Any]] = []
     for digest in params["layerDigests"]:
-        # The request shape has no pattern here: a malformed digest is a per-item failure (§2.3).
-        well_formed = ECR_DIGEST_PATTERN.fullmatch(digest) is not None
-        blob = registry.blob_info(name, digest) if well_formed else None
+        # Looked up even when malformed (never stored then): a missing repository is an exception
+        # whatever the digests (§2.3).  The request shape has no pattern here: a malformed digest
+        # is a per-item failure.
+        blob = registry.blob_info(name, digest)
         if blob is None:
-            code = "MissingLayerDigest" if well_formed else "InvalidLayerDigest"
+            code = "MissingLayerDigest" if ECR_DIGEST_PATTERN.fullmatch(digest) else "InvalidLayerDigest"
             failures.append({"layerDigest": digest, "failureCode": code, "failureReason": FAILURE_REASONS[code]})
             continue
         layer: dict[str, Any] = {"layerDigest": digest, "layerAvailability": "AVAILABLE", "layerSize": blob.size}

@@ -11,6 +11,7 @@ Must not import werkzeug or ``fake_ecr.registry``.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -68,9 +69,22 @@ def _is_principal(value: object) -> bool:
     )
 
 
+def _is_condition_value(value: object) -> bool:
+    # IAM's policy grammar: a condition value is a string, a number or a boolean (bool is an int).
+    return isinstance(value, str | int | float)
+
+
 def _is_condition(value: object) -> bool:
-    # operator -> {condition key -> value(s)}; operators and keys are not checked.
-    return isinstance(value, dict) and all(isinstance(block, dict) for block in value.values())
+    # operator -> {condition key -> a value or a list of values}; operators and keys are not checked.
+    # Values nest no deeper, which also keeps the pretty layout below from recursing without end.
+    return isinstance(value, dict) and all(
+        isinstance(block, dict)
+        and all(
+            _is_condition_value(entry) or (isinstance(entry, list) and all(map(_is_condition_value, entry)))
+            for entry in block.values()
+        )
+        for block in value.values()
+    )
 
 
 def _are_actions(allowed: Callable[[str], bool], value: object) -> bool:
@@ -149,6 +163,14 @@ def _reject_constant(constant: str) -> object:
     raise ValueError(constant)
 
 
+def _finite_number(text: str) -> float:
+    # A number beyond a double's range (1e400) would read as infinity, which no JSON text carries back.
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(text)
+    return number
+
+
 def _statement_is_valid(statement: object, rules: PolicyRules) -> bool:
     if not isinstance(statement, dict):
         return False
@@ -162,8 +184,8 @@ def _statement_is_valid(statement: object, rules: PolicyRules) -> bool:
 def checked_policy(policy_text: str, rules: PolicyRules) -> dict[str, object]:
     """The policy document of ``policy_text`` if ``rules`` allow it, else ``rules.error``."""
     try:
-        document = json.loads(policy_text, parse_constant=_reject_constant)
-    except ValueError:
+        document = json.loads(policy_text, parse_constant=_reject_constant, parse_float=_finite_number)
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
         raise rules.error from None
     if not isinstance(document, dict) or not set(document) <= {"Version", "Id", "Statement"}:
         raise rules.error

@@ -10,8 +10,9 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from api.helpers import error_of, image_manifest, put, seed_blob, sha256
 from fake_ecr import FakeEcr
+
+from api.helpers import error_of, image_manifest, put, seed_blob, sha256
 
 ACCOUNT = "123456789012"
 REPO = "app"
@@ -237,6 +238,22 @@ def test_layers_are_per_repository(ecr: Any, repo: str) -> None:
     ecr.create_repository(repositoryName="other")
     digest = upload(ecr, DATA)
     assert [f["failureCode"] for f in available(ecr, digest, repository="other")["failures"]] == ["MissingLayerDigest"]
+
+
+@pytest.mark.parametrize(
+    "digests",
+    [
+        pytest.param(["not-a-digest"], id="malformed-only"),
+        pytest.param([sha256(b"anything")], id="well-formed"),
+    ],
+)
+def test_check_in_a_missing_repository(ecr: Any, digests: list[str]) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        available(ecr, *digests, repository="missing")
+    assert error_of(excinfo) == (
+        "RepositoryNotFoundException",
+        f"The repository with name 'missing' does not exist in the registry with id '{ACCOUNT}'",
+    )
 
 
 def test_check_reports_the_media_type_a_manifest_gave(ecr: Any, repo: str, fake_ecr: FakeEcr) -> None:

@@ -7,9 +7,10 @@ import json
 from typing import Any
 
 import pytest
-from api.helpers import error_of
 
 from fake_ecr import FakeEcr
+
+from api.helpers import error_of
 
 ACCOUNT = "123456789012"
 PULL_ACTIONS = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
@@ -41,6 +42,12 @@ def registry_statement(**elements: object) -> dict[str, object]:
 
 def policy(*statements: dict[str, object], **top: object) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements), **top})
+
+
+def with_condition_value(statement_of: Any, value_text: str) -> str:
+    """A policy whose one condition value is ``value_text``, verbatim (json.dumps cannot write every text)."""
+    text = policy(statement_of(Condition={"StringEquals": {"aws:PrincipalTag/team": "VALUE"}}))
+    return text.replace('"VALUE"', value_text)
 
 
 # --- layout: ECR answers with its own pretty re-serialisation -------------------------------
@@ -186,6 +193,7 @@ def test_set_repository_policy_replaces_the_policy(ecr: Any, fake_ecr: FakeEcr) 
         pytest.param(policy(statement(Action=["ecr:*", "*", "ECR:batchGetImage", "ecr:Get*"])), id="action-forms"),
         pytest.param(policy(statement(Sid=REMOVED)), id="no-sid"),
         pytest.param(policy(statement(Condition={"StringEquals": {"aws:PrincipalOrgID": "o-1"}})), id="condition"),
+        pytest.param(with_condition_value(statement, '["a", 1, 2.5, true]'), id="condition-value-list"),
         pytest.param(policy(statement(), statement(Sid="deny", Effect="Deny", Principal="*")), id="two-statements"),
     ],
 )
@@ -231,6 +239,11 @@ INVALID_REPOSITORY_POLICIES = [
     pytest.param(policy(statement(Sid=1)), id="sid-not-text"),
     pytest.param(policy(statement(Condition="aws:SecureTransport")), id="condition-not-object"),
     pytest.param(policy(statement(Condition={"Bool": "true"})), id="condition-block-not-object"),
+    pytest.param(with_condition_value(statement, '{"team": "a"}'), id="condition-value-object"),
+    pytest.param(with_condition_value(statement, '[["a"]]'), id="condition-value-nested-list"),
+    pytest.param(with_condition_value(statement, "[" * 600 + "]" * 600), id="condition-value-nested-600-deep"),
+    pytest.param(with_condition_value(statement, "[" * 4000 + "]" * 4000), id="nested-beyond-the-parser"),
+    pytest.param(with_condition_value(statement, "1e400"), id="number-beyond-a-double"),
     pytest.param(policy(statement(Principals="*")), id="unknown-statement-element"),
 ]
 
@@ -429,6 +442,8 @@ def test_scope_v1_registry_policy_refuses_other_actions(ecr: Any, fake_ecr: Fake
         pytest.param(policy(registry_statement(Action="sts:AssumeRole")), id="action-of-another-service"),
         pytest.param(policy(registry_statement(Action=REMOVED)), id="no-action"),
         pytest.param(policy(registry_statement(Unknown=1)), id="unknown-statement-element"),
+        pytest.param(with_condition_value(registry_statement, "[" * 600 + "]" * 600), id="nested-600-deep"),
+        pytest.param(with_condition_value(registry_statement, "[" * 4000 + "]" * 4000), id="nested-beyond-the-parser"),
     ],
 )
 def test_invalid_registry_policy_is_refused(ecr: Any, fake_ecr: FakeEcr, policy_text: str) -> None:
