@@ -6,8 +6,11 @@ they arrive and spill to a temporary file past a threshold, so a large layer is
 never held twice nor wholly in memory.  Both the layer API (InitiateLayerUpload
 ... CompleteLayerUpload) and the registry's blob uploads use these sessions.
 
-Locking: the registry's lock guards the maps; an upload's own lock guards its
-body while a chunk streams in, so a long PATCH never blocks other calls.
+Locking: the registry's lock guards the maps; an upload's own lock serialises the
+requests on it while a chunk streams in, so a long PATCH never blocks other calls;
+a short body lock lets a force-deleted repository drop an upload mid-chunk.  A
+collected blob is not closed under a reader still streaming it: its bytes go
+when the last reference does.
 
 Must not import werkzeug, botocore or anything above ``fake_ecr.model``.
 """
@@ -67,10 +70,6 @@ class StoredBlob:
             return self._data
         return b"".join(self.read())
 
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-
 
 class UploadSession:
     """An upload in progress: bytes so far, their running digest, and part count."""
@@ -82,6 +81,8 @@ class UploadSession:
         #: when a part last arrived (on the fake's clock): idle uploads expire
         self.last_active_at = started_at
         self.lock = threading.Lock()
+        #: held while a chunk is written or the body closed: ``discard`` may come from another thread
+        self._body_lock = threading.Lock()
         self.parts = 0
         self.part_sizes: list[int] = []
         self._writer = DigestingWriter()
@@ -103,15 +104,20 @@ class UploadSession:
         """Stream chunks onto the end of the body; returns how many bytes were added.
 
         A body without bytes is no part: a closing PUT with an empty body must not turn
-        the chunk before it into a "non-final part" held to the 5 MiB minimum.
+        the chunk before it into a "non-final part" held to the 5 MiB minimum.  Once the
+        upload is discarded (its repository force-deleted) the rest of the chunk is dropped.
         """
         added = 0
         try:
             for chunk in chunks:
-                if chunk:
+                if not chunk:
+                    continue
+                with self._body_lock:
+                    if self._body.closed:
+                        break
                     self._writer.update(chunk)
                     self._body.write(chunk)
-                    added += len(chunk)
+                added += len(chunk)
         finally:  # a body cut short still counts for what arrived: part sizes always add up to ``size``
             if added:
                 self.parts += 1
@@ -136,8 +142,9 @@ class UploadSession:
         return StoredBlob(self.digest, self.size, bytes(data), None)
 
     def discard(self) -> None:
-        """Drop the body: an abandoned or failed upload leaves nothing behind."""
-        self._body.close()
+        """Drop the body: an abandoned or failed upload leaves nothing behind (safe while a chunk streams in)."""
+        with self._body_lock:
+            self._body.close()
 
 
 @dataclass(frozen=True, slots=True)

@@ -583,6 +583,7 @@ class Registry:
                 raise errors.InvalidLayerPart(self.registry_id, repository_name, upload_id, upload.size - 1, first_byte)
             upload.append(chunks)
             upload.last_active_at = self._clock.now()
+            self._ensure_open(upload)  # its repository may have been force-deleted while the chunk streamed in
         return upload
 
     def complete_upload(
@@ -604,7 +605,8 @@ class Registry:
                 raise errors.InvalidLayer(digest, tuple(layer_digests))
             with self._lock:
                 repository = self._repository(repository_name)
-                self._uploads.pop(upload_id, None)
+                if self._uploads.pop(upload_id, None) is not upload:  # dropped with its repository meanwhile
+                    raise errors.UploadNotFound(self.registry_id, repository_name, upload_id)
                 if digest in repository.blob_links and digest in self._blobs:
                     upload.discard()
                     if exists_is_error:
@@ -670,7 +672,9 @@ class Registry:
     def _collect_unlinked_blobs(self) -> None:
         linked = {d for r in self._repositories.values() for d in r.blob_links}
         for digest in [d for d in self._blobs if d not in linked]:
-            self._blobs.pop(digest).close()
+            # Dropped, not closed: a GET may still be streaming it (pread on its file), and its
+            # temporary file closes when that last reader lets go.
+            del self._blobs[digest]
 
     @property
     def stored_bytes(self) -> int:

@@ -144,7 +144,7 @@ def delete_manifest(request: Request, registry: Registry, name: str, reference: 
 def _page_size(value: str | None) -> int | None:
     if value is None:
         return None
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):  # str.isdigit alone takes "²", which int() refuses
         raise PageSizeInvalid("n", value, "be an integer")
     if int(value) > MAX_TAGS_PAGE:
         raise PageSizeInvalid("n", value, f"have value less than or equal to {MAX_TAGS_PAGE}")

@@ -5,12 +5,17 @@ abandoned uploads leave behind."""
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import requests
 
-from fake_ecr import FakeEcr
+from fake_ecr import FakeEcr, errors
+from fake_ecr.requests_routing import InProcessAdapter
+
 from registry.helpers import REPO, RegistryClient, oci_error, push_blob, sha256
 
 UPLOADS = f"/v2/{REPO}/blobs/uploads/"
@@ -86,6 +91,73 @@ def test_a_large_blob_streams_both_ways(registry: RegistryClient, repo: str, fak
     middle = registry.request("GET", blob_path(digest), headers={"Range": f"bytes={MIB - 3}-{MIB + 3}"})
     assert middle.content == data[MIB - 3 : MIB + 4]
     assert stored_bytes(fake_ecr) == len(data)
+
+
+def test_a_blob_being_read_survives_its_collection(registry: RegistryClient, fake_ecr: FakeEcr, ecr: Any) -> None:
+    # A GET streaming a blob while a force delete collects it still gets every byte (the server is threaded).
+    # In process, the registry reads the blob only as the client reads the response: the timing is exact.
+    ecr.create_repository(repositoryName=REPO)
+    data = os.urandom(6 * MIB)  # past the spill threshold: the blob lives in a temporary file
+    digest = push_blob(registry, REPO, data)
+    with requests.Session() as session:
+        session.mount("http://", InProcessAdapter(fake_ecr))
+        response = session.get(registry.endpoint + blob_path(digest), headers=registry.headers, stream=True)
+        pieces = response.iter_content(MIB)
+        first = next(pieces)
+        ecr.delete_repository(repositoryName=REPO, force=True)
+        assert stored_bytes(fake_ecr) == 0
+        assert first + b"".join(pieces) == data
+
+
+def test_a_force_delete_while_a_chunk_streams_in_ends_the_upload(
+    registry: RegistryClient, repo: str, fake_ecr: FakeEcr, ecr: Any
+) -> None:
+    location = start(registry)
+    deleted = threading.Event()
+
+    def body() -> Iterator[bytes]:  # chunked: the server writes the first MiB before the rest arrives
+        yield b"a" * MIB
+        deleted.wait(10)
+        yield b"b" * MIB
+
+    answers: list[requests.Response] = []
+    patching = threading.Thread(target=lambda: answers.append(registry.request("PATCH", location, data=body())))
+    patching.start()
+    deadline = time.monotonic() + 10
+    while stored_bytes(fake_ecr) < MIB and time.monotonic() < deadline:
+        time.sleep(0.01)
+    ecr.delete_repository(repositoryName=REPO, force=True)
+    deleted.set()
+    patching.join(10)
+    assert answers[0].status_code == 404
+    assert oci_error(answers[0])[0] == "BLOB_UPLOAD_UNKNOWN"
+    assert stored_bytes(fake_ecr) == 0
+
+
+class _RecreatedWhileChecked(list[str]):
+    """Digests whose check stands in for another thread force-deleting and recreating the repository
+    while an upload completes (between its checks and the store)."""
+
+    def __init__(self, digests: list[str], fake_ecr: FakeEcr) -> None:
+        super().__init__(digests)
+        self.fake_ecr = fake_ecr
+
+    def __contains__(self, digest: object) -> bool:
+        self.fake_ecr.registry().delete_repository(REPO, force=True)
+        self.fake_ecr.registry().create_repository(REPO)
+        return super().__contains__(digest)
+
+
+def test_an_upload_dropped_with_its_repository_does_not_complete(repo: str, fake_ecr: FakeEcr) -> None:
+    model = fake_ecr.registry()
+    upload = model.start_upload(REPO)
+    model.append_upload(REPO, upload.upload_id, [BLOB])
+    with pytest.raises(errors.UploadNotFound):
+        model.complete_upload(
+            REPO, upload.upload_id, _RecreatedWhileChecked([sha256(BLOB)], fake_ecr), exists_is_error=False
+        )
+    assert model.open_blob(REPO, sha256(BLOB)) is None
+    assert stored_bytes(fake_ecr) == 0
 
 
 # --- upload styles ---------------------------------------------------------------------------------------

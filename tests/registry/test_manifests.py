@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from fake_ecr import FakeEcr
+
 from registry.helpers import (
     DOCKER_MANIFEST,
     OCI_INDEX,
@@ -325,6 +326,22 @@ def test_a_page_over_1000_is_405(registry: RegistryClient, repo: str) -> None:
     assert refused.headers["Docker-Distribution-Api-Version"] == "registry/2.0"
     assert "Member must have value less than or equal to 1000" in oci_error(refused)[1]
     assert registry.request("GET", f"/v2/{REPO}/tags/list?n=1000").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "page_size",
+    [
+        pytest.param("abc", id="letters"),
+        pytest.param("-1", id="negative"),
+        pytest.param("\u00b2", id="superscript-two"),
+        pytest.param("\u0661", id="arabic-indic-one"),
+    ],
+)
+def test_a_page_size_that_is_no_integer_is_405(registry: RegistryClient, repo: str, page_size: str) -> None:
+    refused = registry.request("GET", f"/v2/{REPO}/tags/list", params={"n": page_size})
+    assert refused.status_code == 405
+    assert oci_error(refused)[0] == "UNSUPPORTED"
+    assert "Member must be an integer" in oci_error(refused)[1]
 
 
 # --- referrers (OCI 1.1) ------------------------------------------------------------------------------
