@@ -300,7 +300,7 @@ def _reject_constant(constant: str) -> object:
 def _json_document(text: str) -> object:
     try:
         document: object = json.loads(text, parse_constant=_reject_constant)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
         document = None
     if not isinstance(document, dict):
         # moto's wording for text that does not map onto a policy object (§3 #18).

@@ -157,8 +157,9 @@ def detect_media_type(document: dict[str, object], declared: str | None) -> str:
 def parse_manifest(data: bytes, declared_media_type: str | None = None) -> ManifestInfo:
     """Read a manifest's exact bytes; raise ManifestInvalid for what ECR refuses."""
     try:
-        document = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+        # Manifests are UTF-8 JSON (OCI image-spec); json.loads would also take UTF-16/32 bytes.
+        document = json.loads(data.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ManifestInvalid() from None
     if not isinstance(document, dict):
         raise ManifestInvalid()

@@ -10,9 +10,10 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.model import ListShape, Shape, StructureShape
 
-from api.helpers import INVALID_JSON, Manifest, RawSender, error_of, image_manifest, state_of, valid
 from fake_ecr import FakeEcr
 from fake_ecr.service_model import operation_model, operation_names, target_prefix
+
+from api.helpers import INVALID_JSON, Manifest, RawSender, error_of, image_manifest, state_of, valid
 
 TARGET = target_prefix()
 MANIFEST_LIMIT = 4 * 1024 * 1024  # ImageManifest max length in the model (§2.2 PutImage)
@@ -283,3 +284,20 @@ def test_null_filter_members_take_their_defaults(
     body = {"repositoryName": "app", "filter": {"tagStatus": None, "imageStatus": None}, "imageIds": None}
     status, answer = send_raw(TARGET + operation, json.dumps(body).encode())
     assert (status, len(answer[key])) == (200, 1), answer
+
+
+@pytest.mark.parametrize(
+    ("operation", "member"),
+    [
+        pytest.param("PutImage", "imageManifest", id="manifest"),
+        pytest.param("PutLifecyclePolicy", "lifecyclePolicyText", id="lifecycle-policy"),
+    ],
+)
+def test_documents_nested_beyond_the_parser_are_refused(
+    send_raw: RawSender, fake_ecr: FakeEcr, seeded: Manifest, *, operation: str, member: str
+) -> None:
+    before = state_of(fake_ecr)
+    text = "[" * 5000 + "]" * 5000
+    status, answer = send_raw(TARGET + operation, json.dumps({"repositoryName": "app", member: text}).encode())
+    assert (status, answer["__type"]) == (400, "InvalidParameterException"), answer
+    assert state_of(fake_ecr) == before
