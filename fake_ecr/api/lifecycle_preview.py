@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from fake_ecr import errors
+from fake_ecr.api import render
 from fake_ecr.api.core import Call, Params, Response, operation
 from fake_ecr.lifecycle_runs import (
     COMPLETE,
@@ -22,7 +22,6 @@ from fake_ecr.lifecycle_runs import (
     preview_summary,
 )
 from fake_ecr.model.records import LifecyclePolicyPreview, LifecyclePreviewResult
-from fake_ecr.service_model import paginate
 
 #: filter.tagStatus -> which preview results it keeps (§2.6 GetLifecyclePolicyPreview).
 _TAG_STATUS_SELECTIONS: Mapping[str, Callable[[LifecyclePreviewResult], bool]] = {
@@ -96,10 +95,8 @@ def _summary(preview: LifecyclePolicyPreview) -> dict[str, Any]:
 
 @operation("GetLifecyclePolicyPreview")
 def get_lifecycle_policy_preview(call: Call, params: Params) -> Response:
-    if "imageIds" in params and ("maxResults" in params or "nextToken" in params):
-        # imageIds cannot be combined with paging (§1.5, [M:doc]); UNCONFIRMED wording, the one
-        # DescribeImages uses.
-        raise errors.InvalidParameter("maxResults", "Cannot specify maxResults or nextToken with imageIds")
+    if "imageIds" in params:
+        render.refuse_paging_with(params, "imageIds")  # as DescribeImages (§1.5, [M:doc])
     preview = lifecycle_policy_preview(call.registry(params), params["repositoryName"])
     status = preview_status(preview, call.now)
     response = _echo(call, params, preview, status)
@@ -112,10 +109,7 @@ def get_lifecycle_policy_preview(call: Call, params: Params) -> Response:
         # (or that does not exist) simply matches nothing - UNCONFIRMED.
         response["previewResults"] = [_preview_result(r) for r in results if _matches_an_id(r, params["imageIds"])]
     else:
-        page, next_token = paginate("GetLifecyclePolicyPreview", params, results)
-        response["previewResults"] = [_preview_result(r) for r in page]
-        if next_token is not None:
-            response["nextToken"] = next_token
+        response.update(render.page("GetLifecyclePolicyPreview", params, "previewResults", results, _preview_result))
     # The summary counts the whole preview, whatever the page, ids or filter (UNCONFIRMED).
     response["summary"] = _summary(preview)
     return response

@@ -24,7 +24,6 @@ import threading
 import weakref
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import BinaryIO, TypeAlias, cast
 
@@ -38,7 +37,7 @@ from fake_ecr.manifests import (
     parse_manifest,
 )
 from fake_ecr.model import Backend, ImageId, ImageRecord, ImageView, Registry, RegistrySettings, RepositoryRecord
-from fake_ecr.model.records import ImageScan, partition_of
+from fake_ecr.model.records import ImageScan, partition_of, wildcard_matches
 from fake_ecr.model.registry import PutImageResult
 from fake_ecr.scanning.packages import InstalledPackage, LayerNotReadable, LayerOpener, read_installed_packages
 from fake_ecr.scanning.versions import ECOSYSTEMS, split_version
@@ -111,12 +110,10 @@ ENHANCED_ELIGIBILITY_SECONDS = 30 * 86400
 
 
 def filter_matches(repository_filter: str, repository_name: str) -> bool:
-    """§5.2: a filter without ``*`` matches names containing it; with ``*`` it is an anchored glob.
-
-    The filter grammar ``[a-z0-9._/-*]`` holds no glob metacharacter but ``*``.
-    """
+    """§5.2: a filter without ``*`` matches names containing it; with ``*`` it is an anchored glob,
+    ECR's wildcard matching (``wildcard_matches``)."""
     if "*" in repository_filter:
-        return fnmatchcase(repository_name, repository_filter)
+        return wildcard_matches(repository_filter, repository_name)
     return repository_filter in repository_name
 
 

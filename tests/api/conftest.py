@@ -7,9 +7,10 @@ import json
 from typing import Any
 
 import pytest
-from api.helpers import RawSender
 
 from fake_ecr import FakeEcr
+
+from api.helpers import RawSender
 
 
 @pytest.fixture(params=["in-process", "http"])

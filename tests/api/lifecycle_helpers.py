@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from api.helpers import image_manifest, put
 from fake_ecr import FakeEcr
+
+from api.helpers import image_manifest, put
 
 DAY = 86_400
 #: "Now" of every lifecycle test: the clock stands here once the images are pushed.

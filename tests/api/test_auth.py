@@ -7,10 +7,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from api.helpers import error_of
 from botocore.exceptions import ClientError
 
 from fake_ecr import FakeEcr, mock_ecr
+
+from api.helpers import error_of
 
 ACCOUNT = "123456789012"
 

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from api.helpers import error_of, state_of
 from fake_ecr import FakeEcr
+
+from api.helpers import error_of, state_of
 
 ACCOUNT = "123456789012"
 CREATED = datetime(2025, 3, 1, 8, 0, tzinfo=timezone.utc)

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from fake_ecr import FakeEcr
+
 from api.helpers import (
     DOCKER_CONFIG,
     DOCKER_LAYER,
@@ -28,7 +30,6 @@ from api.helpers import (
     seed_blob,
     sha256,
 )
-from fake_ecr import FakeEcr
 
 ACCOUNT = "123456789012"
 REPO = "app"

@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from api.helpers import OCI_MANIFEST, Manifest, error_of, image_manifest, index_manifest, put, seed_blob
-from api.lifecycle_helpers import DAY, NOW, labels_of, policy, push_aged, rule
 from fake_ecr import FakeEcr
 from fake_ecr.lifecycle_runs import LifecycleRun
+
+from api.helpers import OCI_MANIFEST, Manifest, error_of, image_manifest, index_manifest, put, seed_blob
+from api.lifecycle_helpers import DAY, NOW, labels_of, policy, push_aged, rule
 
 REPO = "app"
 KEEP_ONE = policy(rule(1, "any", "imageCountMoreThan", 1))

@@ -10,9 +10,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
-from api.helpers import error_of
 
 from fake_ecr import FakeEcr
+
+from api.helpers import error_of
 
 ACCOUNT = "123456789012"
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)

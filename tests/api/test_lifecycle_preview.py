@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, WaiterError
 
+from fake_ecr import FakeEcr
+
 from api.helpers import error_of
 from api.lifecycle_helpers import NOW, AgedImage, labels_of, policy, push_aged, rule
-from fake_ecr import FakeEcr
 
 ACCOUNT = "123456789012"
 REPO = "app"

@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from registry.helpers import RegistryClient, basic, oci_error
+
+from fake_ecr import FakeEcr
 
 from api.helpers import error_of, image_manifest, put, state_of
-from fake_ecr import FakeEcr
+from registry.helpers import RegistryClient, basic, oci_error
 
 ACCOUNT = "123456789012"
 OTHER_ACCOUNT = "210987654321"

@@ -10,9 +10,10 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from api.helpers import error_of, image_manifest, put, state_of
 from fake_ecr import FakeEcr
 from fake_ecr.model.records import PullTimeUpdateExclusion
+
+from api.helpers import error_of, image_manifest, put, state_of
 
 ACCOUNT = "123456789012"
 REPO = "app"

@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from api.helpers import error_of
 
 from fake_ecr import FakeEcr
+
+from api.helpers import error_of
 
 ACCOUNT = "123456789012"
 DEFAULTS = {"BASIC_SCAN_TYPE_VERSION": "AWS_NATIVE", "REGISTRY_POLICY_SCOPE": "V2", "BLOB_MOUNTING": "DISABLED"}

@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from registry.helpers import RegistryClient, basic, build_image, push_image
+
+from fake_ecr import FakeEcr
 
 from api.helpers import Manifest, error_of, image_manifest, index_manifest, put, state_of
-from fake_ecr import FakeEcr
+from registry.helpers import RegistryClient, basic, build_image, push_image
 
 ACCOUNT = "123456789012"
 OTHER_ACCOUNT = "210987654321"

@@ -8,11 +8,12 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
-from api.helpers import RawSender, error_of, image_manifest, put
 from botocore.exceptions import ClientError
 
 from fake_ecr import FakeEcr, mock_ecr
 from fake_ecr.service_model import target_prefix
+
+from api.helpers import RawSender, error_of, image_manifest, put
 
 ACCOUNT = "123456789012"
 OTHER_ACCOUNT = "111122223333"

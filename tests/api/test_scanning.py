@@ -11,12 +11,13 @@ import botocore.session
 import pytest
 from botocore.exceptions import ClientError, WaiterError
 
-from api.helpers import error_of, image_manifest, put
 from fake_ecr import FakeEcr, images
 from fake_ecr.model import ImageId
 from fake_ecr.scanning.engine import SCAN_STATUSES
 from fake_ecr.scanning.packages import ImagePackages, InstalledPackage, OsRelease
 from fake_ecr.scanning.vulnerabilities import load_example_table, match_findings
+
+from api.helpers import error_of, image_manifest, put
 
 ACCOUNT = "123456789012"
 REPO = "app"

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from api.helpers import OCI_MANIFEST, Manifest, error_of, image_manifest, put, state_of
 from fake_ecr import FakeEcr
+
+from api.helpers import OCI_MANIFEST, Manifest, error_of, image_manifest, put, state_of
 
 ACCOUNT = "123456789012"
 PROFILE = "arn:aws:signer:us-east-1:123456789012:/signing-profiles/Release"

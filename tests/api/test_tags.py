@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from api.helpers import error_of
 
 from fake_ecr import FakeEcr
+
+from api.helpers import error_of
 
 ACCOUNT = "123456789012"
 OTHER_ACCOUNT = "111122223333"

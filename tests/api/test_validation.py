@@ -21,9 +21,10 @@ from typing import Any
 import pytest
 from botocore.model import ListShape, Shape, StructureShape
 
-from api.helpers import SAMPLES, RawSender, image_manifest, length_of, satisfies, state_of, valid
 from fake_ecr import FakeEcr
 from fake_ecr.service_model import operation_model, operation_names, target_prefix
+
+from api.helpers import SAMPLES, RawSender, image_manifest, length_of, satisfies, state_of, valid
 
 #: A JSON value of the wrong type for each modelled type.
 WRONG_TYPE: dict[str, object] = {

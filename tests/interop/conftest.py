@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from fake_ecr import FakeEcr
+
 from interop.clients import Described, Program, RegistryLogin, isolated_storage
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from fake_ecr import FakeEcr, images
+
 from interop.clients import Described, Program, RegistryLogin
 
 REPOSITORY = "team/docker"

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from fake_ecr import manifests
+
 from interop.clients import Described, RegistryLogin, require_module
 
 REPOSITORY = "team/blobs"

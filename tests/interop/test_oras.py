@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from fake_ecr import manifests
+
 from interop.clients import Described, RegistryLogin, require_module
 
 REPOSITORY = "team/artifacts"

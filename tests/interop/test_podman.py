@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from fake_ecr import images, manifests
+
 from interop.clients import Described, Program, RegistryLogin
 
 REPOSITORY = "team/podman"

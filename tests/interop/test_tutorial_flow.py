@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from fake_ecr import images
+
 from interop.clients import COMMAND_TIMEOUT, Program, require_program
 
 REPOSITORY = "hello-repository"

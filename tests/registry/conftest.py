@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from fake_ecr import FakeEcr
+
 from registry.helpers import REPO, RegistryClient, basic
 
 

@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from fake_ecr import FakeEcr
+
 from registry.helpers import REPO, RegistryClient, basic, oci_error
 
 ACCOUNT = "123456789012"

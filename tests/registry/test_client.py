@@ -20,6 +20,7 @@ import responses
 
 from fake_ecr import FakeEcr, client, images
 from fake_ecr.client import ContentDigestMismatch, ImageReference, RegistryRequestFailed, RegistrySession
+
 from registry.helpers import REPO
 
 Item = images.Image | images.ImageIndex

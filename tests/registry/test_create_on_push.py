@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from fake_ecr import FakeEcr
+
 from registry.helpers import RegistryClient, build_image, oci_error, push_image, put_manifest
 
 ACCOUNT = "123456789012"
