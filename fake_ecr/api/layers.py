@@ -12,13 +12,13 @@ Must not import werkzeug or ``fake_ecr.registry``.
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 from urllib.parse import urlencode
 
 from fake_ecr import errors
 from fake_ecr.api.core import Call, Params, Response, operation
 from fake_ecr.digest import ECR_DIGEST_PATTERN
+from fake_ecr.service_model import decode_blob
 from fake_ecr.tokens import PRESIGNED_CREDENTIAL, TOKEN_LIFETIME, issue_token
 
 #: The part size InitiateLayerUpload recommends: 10 MiB (§2.3, [CLI:initiate-layer-upload]).
@@ -65,7 +65,7 @@ def upload_layer_part(call: Call, params: Params) -> Response:
     registry = call.registry(params)
     name, upload_id = params["repositoryName"], params["uploadId"]
     first_byte, last_byte = params["partFirstByte"], params["partLastByte"]
-    part = base64.b64decode(params["layerPartBlob"])
+    part = decode_blob("layerPartBlob", params["layerPartBlob"])
     upload = registry.upload(name, upload_id)
     if last_byte - first_byte + 1 != len(part):
         raise errors.LayerPartSizeMismatch(

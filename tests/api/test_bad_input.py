@@ -301,3 +301,26 @@ def test_documents_nested_beyond_the_parser_are_refused(
     status, answer = send_raw(TARGET + operation, json.dumps({"repositoryName": "app", member: text}).encode())
     assert (status, answer["__type"]) == (400, "InvalidParameterException"), answer
     assert state_of(fake_ecr) == before
+
+
+@pytest.mark.parametrize(
+    "blob",
+    [
+        pytest.param("!!!!", id="not-base64-characters"),
+        pytest.param("QUJD=", id="length-not-a-multiple-of-4"),
+        pytest.param("Q===", id="too-much-padding"),
+    ],
+)
+def test_layer_part_that_is_not_base64(send_raw: RawSender, fake_ecr: FakeEcr, seeded: Manifest, blob: str) -> None:
+    upload_id = fake_ecr.registry().start_upload("app").upload_id
+    before = fake_ecr.registry().stored_bytes
+    body = {
+        "repositoryName": "app",
+        "uploadId": upload_id,
+        "partFirstByte": 0,
+        "partLastByte": 2,
+        "layerPartBlob": blob,
+    }
+    status, answer = send_raw(TARGET + "UploadLayerPart", json.dumps(body).encode())
+    assert (status, answer["__type"]) == (400, "SerializationException"), answer
+    assert fake_ecr.registry().stored_bytes == before
