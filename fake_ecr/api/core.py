@@ -177,7 +177,8 @@ def _error_fields(error: errors.EcrError) -> dict[str, Any]:
             "registryId": error.registry_id,
             "repositoryName": error.repository_name,
             "uploadId": error.upload_id,
-            "lastValidByteReceived": error.last_valid_byte_received,
+            # Nothing received yet is byte -1 inside; the member's minimum is 0 (UNCONFIRMED what ECR says).
+            "lastValidByteReceived": max(error.last_valid_byte_received, 0),
         }
     return {}
 

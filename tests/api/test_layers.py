@@ -130,7 +130,8 @@ def test_parts_must_be_contiguous(ecr: Any, repo: str, first_byte: int, last_byt
 def test_the_first_part_starts_at_zero(ecr: Any, repo: str) -> None:
     with pytest.raises(ClientError) as excinfo:
         part(ecr, initiate(ecr), DATA, 5)
-    assert error_of(excinfo)[0] == "InvalidLayerPartException"
+    assert error_of(excinfo) == ("InvalidLayerPartException", "First byte of the layer part is 5 instead of 0")
+    assert excinfo.value.response["lastValidByteReceived"] == 0  # nothing received; the member's minimum
 
 
 @pytest.mark.parametrize("last_byte", [len(DATA) - 2, len(DATA)], ids=["shorter-range", "longer-range"])
