@@ -59,6 +59,9 @@ def fake_ecr(
     marker = request.node.get_closest_marker("fake_ecr")
     if marker is not None:
         settings = replace(settings, **marker.kwargs)
+        if settings.tls != fake_ecr_settings.tls:
+            # The server is the session's: whether it speaks HTTPS is decided once, for every test.
+            raise pytest.UsageError("tls is a session setting: set it in your fake_ecr_settings fixture")
     fake = FakeEcr(settings, server=fake_ecr_server)
     fake.start()
     try:

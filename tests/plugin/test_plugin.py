@@ -154,6 +154,23 @@ def test_the_marker_sets_one_test_s_account_and_region(pytester: pytest.Pytester
     result.assert_outcomes(passed=2)
 
 
+def test_the_marker_cannot_switch_tls_on_the_session_server(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.fake_ecr(tls=True)
+        def test_marked(fake_ecr):
+            pass
+        """
+    )
+
+    result = pytester.runpytest(*INNER_OPTIONS)
+
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*tls is a session setting: set it in your fake_ecr_settings fixture*"])
+
+
 # --- errors inside the fake ------------------------------------------------------------------------------
 
 
