@@ -7,7 +7,8 @@ push completes, into the destination (account, region) of the same ``Backend``:
 
 - the destination repository is created if it does not exist, with the settings of the destination
   registry's REPLICATION creation template that covers its name, else with the defaults (§7.2, §7.4);
-- the image's blobs, then the manifests it references (an index's children), then the image itself
+- the image's blobs (shared with the source registry, not copied: stored blobs never change), then the
+  manifests it references (an index's children), then the image itself
   with each of its tags; a tag the destination holds immutably already is not moved: the image is
   stored there untagged [UG23:replication] (§7.1);
 - one hop only: what replication pushes into a registry is not replicated on from there;
@@ -93,11 +94,12 @@ def _copy_contents(
         if target.blob_info(repository_name, blob_digest) is not None:
             continue
         blob = source.open_blob(repository_name, blob_digest)
+        info = source.blob_info(repository_name, blob_digest)
         # A pushed image's blobs stay linked in its repository while the image is there.
-        assert blob is not None, f"{blob_digest} of {image.image_digest} is not in {repository_name}"
-        upload = target.start_upload(repository_name)
-        target.append_upload(repository_name, upload.upload_id, blob.read())
-        target.complete_upload(repository_name, upload.upload_id, [blob_digest], exists_is_error=False)
+        assert blob is not None and info is not None, (
+            f"{blob_digest} of {image.image_digest} is not in {repository_name}"
+        )
+        target.adopt_blob(repository_name, blob, info.media_type)
 
 
 def _put(target: Registry, repository_name: str, image: ImageRecord, image_tag: str | None) -> None:

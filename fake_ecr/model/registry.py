@@ -656,6 +656,17 @@ class Registry:
             target.blob_links.setdefault(digest, source.blob_links[digest])
             return True
 
+    def adopt_blob(self, repository_name: str, blob: StoredBlob, media_type: str | None) -> None:
+        """Link a blob another registry of this fake holds, sharing its bytes (replication).
+
+        Stored blobs never change and are dropped, not closed, when unlinked, so two registries
+        can hold the same one: nothing is copied, under the lock or otherwise.
+        """
+        with self._lock:
+            repository = self._repository(repository_name)
+            self._blobs.setdefault(blob.digest, blob)
+            repository.blob_links.setdefault(blob.digest, media_type)
+
     def collect_garbage(self) -> None:
         """Unlink blobs no image references and free bytes no repository links (§2.3 "unassociated")."""
         with self._lock:

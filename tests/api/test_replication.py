@@ -359,6 +359,21 @@ def test_deletes_are_not_replicated(ecr: Any, fake_ecr: FakeEcr) -> None:
     assert images_in(fake_ecr, CROSS_ACCOUNT) == {manifest.digest: ["v1"]}
 
 
+def test_a_replica_stays_pullable_after_the_source_is_gone(ecr: Any, fake_ecr: FakeEcr) -> None:
+    # Replicas share the source's stored bytes: deleting the source and collecting its blobs
+    # must leave the destination whole.
+    configure(ecr, rule(CROSS_REGION))
+    pushed_image = fake_ecr.image(files={"app.txt": "replicated"})
+    ecr.create_repository(repositoryName=REPO)
+    fake_ecr.push(f"{REPO}:v1", pushed_image)
+
+    ecr.delete_repository(repositoryName=REPO, force=True)
+    fake_ecr.registry().collect_garbage()
+
+    pulled = fake_ecr.pull(f"{REPO}:v1", region=OTHER_REGION)
+    assert [b.data for b in pulled.blobs()] == [b.data for b in pushed_image.blobs()]  # type: ignore[union-attr]
+
+
 def test_an_index_is_replicated_with_its_children(ecr: Any, fake_ecr: FakeEcr) -> None:
     ecr.create_repository(repositoryName=REPO)
     children = [image_manifest(fake_ecr, REPO, f"arch{n}") for n in range(2)]
