@@ -68,10 +68,9 @@ def put_image(call: Call, params: Params) -> Response:
 def batch_get_image(call: Call, params: Params) -> Response:
     registry = call.registry(params)
     name = params["repositoryName"]
-    refuse_upstream_pulls(registry, name, image_ids(params))
-    found, failures = registry.pull_images(
-        name, image_ids(params), params.get("acceptedMediaTypes"), call.fake.principal_arn
-    )
+    requested = image_ids(params)
+    refuse_upstream_pulls(registry, name, requested)
+    found, failures = registry.pull_images(name, requested, params.get("acceptedMediaTypes"), call.fake.principal_arn)
     return {
         "images": [render.image(image, registry.registry_id, name, requested) for requested, image in found],
         "failures": [render.image_failure(f) for f in failures],

@@ -21,7 +21,7 @@ from fake_ecr.model.records import (
     IMMUTABLE_WITH_EXCLUSION,
     MUTABLE_WITH_EXCLUSION,
     aws_managed_key_arn,
-    partition_of,
+    repository_arn,
 )
 
 WITH_EXCLUSION = (IMMUTABLE_WITH_EXCLUSION, MUTABLE_WITH_EXCLUSION)
@@ -69,7 +69,7 @@ def create_repository(call: Call, params: Params) -> Response:
     name = params["repositoryName"]
     # A JSON null is an absent member (AWS's JSON protocol), hence `or` for every default here.
     mutability = params.get("imageTagMutability") or "MUTABLE"
-    arn = f"arn:{partition_of(registry.region)}:ecr:{registry.region}:{registry.registry_id}:repository/{name}"
+    arn = repository_arn(registry.registry_id, registry.region, name)
     record = registry.create_repository(
         name,
         image_tag_mutability=mutability,

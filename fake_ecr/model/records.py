@@ -28,6 +28,11 @@ def partition_of(region: str) -> str:
     return "aws"
 
 
+def repository_arn(registry_id: str, region: str, repository_name: str) -> str:
+    """``arn:<partition>:ecr:<region>:<account>:repository/<name>`` (§1.3)."""
+    return f"arn:{partition_of(region)}:ecr:{region}:{registry_id}:repository/{repository_name}"
+
+
 def registry_dns_suffix(region: str) -> str:
     """ECR's registry host suffix: amazonaws.com, or amazonaws.com.cn in China (§1.3)."""
     return "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
@@ -112,7 +117,7 @@ class RepositoryRecord:
 
     @property
     def repository_arn(self) -> str:
-        return f"arn:{partition_of(self.region)}:ecr:{self.region}:{self.registry_id}:repository/{self.repository_name}"
+        return repository_arn(self.registry_id, self.region, self.repository_name)
 
     def tag_is_immutable(self, image_tag: str) -> bool:
         """Whether pushing ``image_tag`` again must fail (§7.1, exclusion filters included)."""
