@@ -96,6 +96,12 @@ class MalformedRequest(EcrError):
 
 
 @dataclass(eq=False)
+class RequestBodyUnreadable(MalformedRequest):
+    """A request body that can't be read off the connection: framing that breaks RFC 9112 §6-§7 (a malformed
+    chunk, a bad Content-Length), or a body that ends before its framing says it does.  ``text`` says which."""
+
+
+@dataclass(eq=False)
 class ManifestInvalid(InvalidParameter):
     """A manifest that is not JSON, or whose media type cannot be told (§3 #16, #34)."""
 
@@ -672,4 +678,110 @@ class ExclusionNotFound(EcrError):
         return (
             f"Pull time update exclusion for the principal '{self.principal_arn}' does not exist "
             f"in the registry with id '{self.registry_id}'"
+        )
+
+
+# --- replication backfills ---------------------------------------------------------
+# The model documents when each of these is raised, not ECR's wording: every text below is UNCONFIRMED,
+# written in the shape of ECR's confirmed "... in the registry with id '...'" sentences.
+
+
+@dataclass(eq=False)
+class ReplicationDestinationNotConfigured(EcrError):
+    """StartReplicationBackfill to a destination no rule of the replication configuration names.
+
+    botocore's ECR model (StartReplicationBackfill): "The destination must already be configured in
+    the registry's replication configuration"; fake-ecr answers ValidationException (best reading).
+    """
+
+    registry_id: str
+    region: str
+    destination_registry_id: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"The destination with region '{self.region}' and registry id '{self.destination_registry_id}' "
+            f"is not in the replication configuration of the registry with id '{self.registry_id}'"
+        )
+
+
+@dataclass(eq=False)
+class ForeignRegistryBackfill(EcrError):
+    """A replication backfill call naming another account's registry (ValidationException).
+
+    Best reading, not documented: a backfill follows a registry's replication configuration, which only
+    the registry's own account sets (PutReplicationConfiguration takes no registryId).
+    """
+
+    registry_id: str
+    account_id: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"Replication backfills can only be managed in the caller's own registry: the registry with id "
+            f"'{self.registry_id}' does not belong to the account '{self.account_id}'"
+        )
+
+
+@dataclass(eq=False)
+class ReplicationBackfillInProgress(EcrError):
+    """StartReplicationBackfill while a backfill to the same destination Region is in progress."""
+
+    registry_id: str
+    region: str
+    replication_backfill_id: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"A replication backfill is already in progress for the destination Region '{self.region}' "
+            f"in the registry with id '{self.registry_id}'"
+        )
+
+
+@dataclass(eq=False)
+class TooManyReplicationBackfills(EcrError):
+    """StartReplicationBackfill while the registry has its limit of backfills in progress (LimitExceededException)."""
+
+    registry_id: str
+    limit: int
+
+    @property
+    def message(self) -> str:
+        return (
+            f"The registry with id '{self.registry_id}' already has {self.limit} replication backfills "
+            f"in progress, the most a registry can have at once"
+        )
+
+
+@dataclass(eq=False)
+class ReplicationBackfillNotFound(EcrError):
+    """StopReplicationBackfill or DescribeReplicationBackfillResults of an id the registry does not have."""
+
+    registry_id: str
+    replication_backfill_id: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"The replication backfill with id '{self.replication_backfill_id}' does not exist "
+            f"in the registry with id '{self.registry_id}'"
+        )
+
+
+@dataclass(eq=False)
+class ReplicationBackfillInvalidStatus(EcrError):
+    """StopReplicationBackfill of a backfill that has already reached a terminal status."""
+
+    registry_id: str
+    replication_backfill_id: str
+    status: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"The replication backfill with id '{self.replication_backfill_id}' in the registry with id "
+            f"'{self.registry_id}' cannot be stopped because its status is {self.status}"
         )

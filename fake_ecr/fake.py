@@ -35,7 +35,7 @@ from fake_ecr.model import Backend, Registry
 from fake_ecr.model.records import registry_dns_suffix
 from fake_ecr.registry import registry_of_host, serve
 from fake_ecr.registry.manifests import PRINCIPAL_KEY
-from fake_ecr.replication import replicate_pushes
+from fake_ecr.replication import replicate_pushes, settle_all_backfills
 from fake_ecr.scanning.engine import FindingsSpec, ScanResult, as_findings, engine_for
 from fake_ecr.server import FakeServer
 from fake_ecr.settings import Settings
@@ -341,6 +341,9 @@ class FakeEcr:
     def _clock_changed(self, now: float) -> None:
         # With Settings.lifecycle_on_clock, ECR's daily evaluation (§6.2 item 6) of every registry
         # happens when the clock passes it; a stopped fake ignores its clock.
+        if self._active:
+            # Replication backfills carry out the replications the clock has made due.
+            settle_all_backfills(self.backend)
         schedule = self._lifecycle_schedule
         if self._active and self.settings.lifecycle_on_clock and schedule is not None and schedule.due(now):
             for registry in self.backend.registries():

@@ -1,4 +1,5 @@
 """Replication: every push copied at once into the registries the replication configuration names (§7.2).
+Replication backfills, too, which copy the images already there on the fake's clock.
 
 Owns the push listener that replicates.  ECR replicates an image pushed to a repository that a
 rule of the registry's replication configuration applies to into each destination registry (another
@@ -17,16 +18,36 @@ push completes, into the destination (account, region) of the same ``Backend``:
 - fake-ecr enforces no policies, so a destination registry's policy need not allow ``ecr:ReplicateImage``.
 
 Each image records the destinations it was copied to, for DescribeImageReplicationStatus.
+
+Also owns running replication backfills, the way to copy images pushed before the configuration
+(StartReplicationBackfill and the calls that read or stop one,
+https://docs.aws.amazon.com/AmazonECR/latest/userguide/replication-backfill.html): a backfill copies the
+registry's existing images that the replication configuration sends to one destination, through the
+same copier as pushes.  It is given its replications (each image with each of its tags, or untagged) at
+its start, due one after another and evenly spread over ``Settings.replication_backfill_delay`` seconds
+on the fake's clock; the due ones are carried out whenever the registry's backfills are read, started or
+stopped, and when the fake's clock is moved (``settle_all_backfills``).
+
 Must not import werkzeug, botocore, ``fake_ecr.api`` or ``fake_ecr.registry``.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+import threading
+import uuid
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from fake_ecr import errors
-from fake_ecr.model import Backend, ImageId, ImageRecord, ImageView, PutImageResult, Registry
-from fake_ecr.model.records import ReplicationDestination, ReplicationRule
+from fake_ecr.model import Backend, ImageId, ImageRecord, PutImageResult, Registry
+from fake_ecr.model.records import (
+    BackfillReplication,
+    ReplicationBackfill,
+    ReplicationDestination,
+    ReplicationRule,
+)
+from fake_ecr.model.registry import ACTIVE
 from fake_ecr.repository_creation import REPLICATION, create_repository, template_for
 
 
@@ -37,47 +58,77 @@ def destinations_for(rules: tuple[ReplicationRule, ...], repository_name: str) -
 
 def replicate_pushes(backend: Backend) -> None:
     """Make every push into ``backend``'s registries replicate as their replication configurations say."""
-    backend.push_listeners.append(_Replicator(backend).pushed)
+    _replicator_for(backend)
+
+
+_REPLICATORS: weakref.WeakKeyDictionary[Backend, _Replicator] = weakref.WeakKeyDictionary()
+_REPLICATORS_LOCK = threading.Lock()
+
+
+def _replicator_for(backend: Backend) -> _Replicator:
+    """The copier of ``backend``: made and hooked to its pushes on first use."""
+    with _REPLICATORS_LOCK:
+        replicator = _REPLICATORS.get(backend)
+        if replicator is None:
+            replicator = _REPLICATORS[backend] = _Replicator(backend)
+            backend.push_listeners.append(replicator.pushed)
+        return replicator
 
 
 class _Replicator:
-    """The push listener of one backend."""
+    """The one copier of a backend: its push listener, and the replications of its backfills."""
 
     def __init__(self, backend: Backend) -> None:
-        self._backend = backend
-        # Push listeners run with the backend's one lock held, so only one thread is ever inside.
+        # A weak reference: the backends' table holds this object, which must not keep its backend alive.
+        self._backend = weakref.ref(backend)
+        # Pushes and backfills copy with the backend's one lock held, so only one thread is ever inside.
         self._replicating = False
 
     def pushed(self, registry: Registry, repository_name: str, result: PutImageResult) -> None:
         if self._replicating:
             return  # a push replication itself makes: one hop only (§7.2)
         destinations = destinations_for(registry.settings.replication_rules, repository_name)
-        if not destinations:
-            return
+        if destinations:
+            view = result.view
+            self.replicate(registry, repository_name, view.image, view.image_tags, destinations)
+
+    def replicate(
+        self,
+        registry: Registry,
+        repository_name: str,
+        image: ImageRecord,
+        image_tags: Sequence[str],
+        destinations: Sequence[ReplicationDestination],
+    ) -> None:
+        """Copy the image with these tags (none: untagged) into each destination; call with the lock held."""
+        backend = self._backend()
+        assert backend is not None, "a registry outlived its backend"
         self._replicating = True
         try:
             for destination in destinations:
-                target = self._backend.registry(destination.registry_id, destination.region)
-                _replicate(registry, target, repository_name, result.view)
+                target = backend.registry(destination.registry_id, destination.region)
+                _replicate(registry, target, repository_name, image, image_tags)
         finally:
             self._replicating = False
 
-        def with_destinations(image: ImageRecord) -> ImageRecord:
-            known = dict.fromkeys((*image.replication_destinations, *destinations))
-            return replace(image, replication_destinations=tuple(known))
+        def with_destinations(record: ImageRecord) -> ImageRecord:
+            known = dict.fromkeys((*record.replication_destinations, *destinations))
+            return replace(record, replication_destinations=tuple(known))
 
-        registry.modify_image(repository_name, ImageId(result.view.image.image_digest), with_destinations)
+        registry.modify_image(repository_name, ImageId(image.image_digest), with_destinations)
 
 
-def _replicate(source: Registry, target: Registry, repository_name: str, view: ImageView) -> None:
+def _replicate(
+    source: Registry, target: Registry, repository_name: str, image: ImageRecord, image_tags: Sequence[str]
+) -> None:
     try:
         target.repository(repository_name)
     except errors.RepositoryNotFound:
         create_repository(target, repository_name, template_for(target.settings, repository_name, REPLICATION))
     held = {held.image.image_digest for held in target.images(repository_name)}
-    _copy_contents(source, target, repository_name, view.image, held)
-    for image_tag in view.image_tags or (None,):
-        _put(target, repository_name, view.image, image_tag)
+    _copy_contents(source, target, repository_name, image, held)
+    for image_tag in image_tags or (None,):
+        _put(target, repository_name, image, image_tag)
 
 
 def _copy_contents(
@@ -116,3 +167,228 @@ def _put(target: Registry, repository_name: str, image: ImageRecord, image_tag: 
         push(image_tag)
     except errors.ImageTagAlreadyExists:
         push(None)  # the destination's tag is immutable: the image is stored untagged (§7.1, §7.2)
+
+
+# --- replication backfills ----------------------------------------------------------------------
+
+#: ReplicationBackfillStatus values.  StartReplicationBackfill answers PREPARING ("A newly started
+#: replication backfill is returned with a status of PREPARING", botocore's ECR model); fake-ecr picks
+#: a backfill's images at its start, so it is IN_PROGRESS from then on.  StopReplicationBackfill answers
+#: STOPPING, ECR's status while replications already under way finish; fake-ecr has none under way, so
+#: the backfill is STOPPED from then on (best reading, not documented).
+PREPARING, IN_PROGRESS, COMPLETE, FAILED, STOPPING, STOPPED = (
+    "PREPARING",
+    "IN_PROGRESS",
+    "COMPLETE",
+    "FAILED",
+    "STOPPING",
+    "STOPPED",
+)
+#: Backfills a registry can have in progress at once (botocore's ECR model, StartReplicationBackfill).
+MAX_BACKFILLS_IN_PROGRESS = 10
+#: How long a backfill that ended stays listed and described (botocore's ECR model, ListReplicationBackfills).
+BACKFILL_RETENTION_SECONDS = 90 * 86400.0
+#: A backfill fails once half or more of its replications failed, counted only after 100 were carried out
+#: (https://docs.aws.amazon.com/AmazonECR/latest/userguide/replication-backfill.html).
+FAILURE_THRESHOLD_MINIMUM = 100
+#: Failure codes (plain strings in the model; these names are UNCONFIRMED): a replication whose image
+#: (or repository) was deleted before its turn, or was archived meanwhile (not pullable, so not copied);
+#: and a backfill that failed by the threshold above.
+IMAGE_NOT_FOUND = "IMAGE_NOT_FOUND"
+IMAGE_ARCHIVED = "IMAGE_ARCHIVED"
+FAILURE_THRESHOLD_EXCEEDED = "REPLICATION_FAILURE_THRESHOLD_EXCEEDED"
+
+
+@dataclass(frozen=True, slots=True)
+class BackfillProgress:
+    """ReplicationBackfillProgress: how many replications there are, done and failed, and the distinct codes."""
+
+    total: int
+    completed: int
+    failed: int
+    failure_codes: tuple[str, ...]
+
+
+def backfill_progress(backfill: ReplicationBackfill) -> BackfillProgress:
+    done = [r for r in backfill.replications if r.status is not None]
+    codes = dict.fromkeys(r.failure_code for r in done if r.failure_code is not None)
+    return BackfillProgress(
+        total=len(backfill.replications),
+        completed=sum(1 for r in done if r.status == COMPLETE),
+        failed=sum(1 for r in done if r.status == FAILED),
+        failure_codes=tuple(codes),
+    )
+
+
+def backfill_results(backfill: ReplicationBackfill) -> tuple[BackfillReplication, ...]:
+    """The replications carried out, in their order; those a stop or a failure cut off have none."""
+    return tuple(r for r in backfill.replications if r.status is not None)
+
+
+def start_backfill(
+    backend: Backend, registry: Registry, destination: ReplicationDestination, delay: float
+) -> ReplicationBackfill:
+    """StartReplicationBackfill: a backfill of the registry's images that the replication configuration
+    sends to ``destination``, ending ``delay`` seconds on; due replications are carried out at once.
+
+    Refuses a destination no rule names (ReplicationDestinationNotConfigured), a destination Region with a
+    backfill in progress (ReplicationBackfillInProgress), then a registry with its limit of backfills in
+    progress (TooManyReplicationBackfills); the order of these checks is UNCONFIRMED.
+    """
+    with backend.lock:
+        backfills = settle_backfills(backend, registry)
+        rules = registry.settings.replication_rules
+        if destination not in {d for rule in rules for d in rule.destinations}:
+            raise errors.ReplicationDestinationNotConfigured(
+                registry.registry_id, destination.region, destination.registry_id
+            )
+        running = [b for b in backfills if b.status == IN_PROGRESS]
+        for other in running:
+            # One in progress per destination Region, whichever account (botocore's ECR model).
+            if other.destination.region == destination.region:
+                raise errors.ReplicationBackfillInProgress(
+                    registry.registry_id, destination.region, other.replication_backfill_id
+                )
+        if len(running) >= MAX_BACKFILLS_IN_PROGRESS:
+            raise errors.TooManyReplicationBackfills(registry.registry_id, MAX_BACKFILLS_IN_PROGRESS)
+        now = backend.clock.now()
+        chosen = _backfill_replications(registry, destination)
+        completes_at = now + delay
+        replications = tuple(
+            BackfillReplication(name, digest, tag, completes_at if n == len(chosen) else now + delay * n / len(chosen))
+            for n, (name, digest, tag) in enumerate(chosen, start=1)
+        )
+        backfill = ReplicationBackfill(str(uuid.uuid4()), destination, now, completes_at, replications)
+        registry.modify_settings(lambda s: replace(s, replication_backfills=(*s.replication_backfills, backfill)))
+        settle_backfills(backend, registry)
+        return backfill
+
+
+def _backfill_replications(
+    registry: Registry, destination: ReplicationDestination
+) -> list[tuple[str, str, str | None]]:
+    """(repository, digest, tag or None) of every replication a backfill to ``destination`` makes.
+
+    Each image and tag combination is one replication, an untagged image one of its own (botocore's ECR
+    model, ReplicationBackfillResult).  Best readings, not documented: the images of a manifest list go
+    with the list rather than on their own when untagged (the result's ``subImageFailureCodes``); archived
+    images are not replicated (they cannot be pulled); repositories and images in the order they were
+    created and pushed.
+    """
+    rules = registry.settings.replication_rules
+    chosen: list[tuple[str, str, str | None]] = []
+    for repository in registry.repositories():
+        name = repository.repository_name
+        if destination not in destinations_for(rules, name):
+            continue
+        views = registry.images(name)
+        children = {child for view in views for child in view.image.child_digests}
+        for view in views:
+            digest = view.image.image_digest
+            if view.image.image_status != ACTIVE or (not view.image_tags and digest in children):
+                continue
+            chosen.extend((name, digest, tag) for tag in view.image_tags or (None,))
+    return chosen
+
+
+def settle_backfills(backend: Backend, registry: Registry) -> tuple[ReplicationBackfill, ...]:
+    """Carry out the registry's backfill replications due by now and drop the backfills that ended more
+    than 90 days ago; returns the backfills as they now stand, in the order they were started."""
+    with backend.lock:
+        now = backend.clock.now()
+        current = registry.settings.replication_backfills
+        settled = tuple(
+            _settled(backend, registry, backfill, now)
+            for backfill in current
+            if backfill.ended_at is None or now < backfill.ended_at + BACKFILL_RETENTION_SECONDS
+        )
+        if settled != current:
+            registry.modify_settings(lambda s: replace(s, replication_backfills=settled))
+        return settled
+
+
+def settle_all_backfills(backend: Backend) -> None:
+    """``settle_backfills`` for every registry of the backend that has backfills (the clock moved)."""
+    with backend.lock:
+        for registry in backend.registries():
+            if registry.settings.replication_backfills:
+                settle_backfills(backend, registry)
+
+
+def _settled(backend: Backend, registry: Registry, backfill: ReplicationBackfill, now: float) -> ReplicationBackfill:
+    if backfill.status != IN_PROGRESS:
+        return backfill
+    replications = list(backfill.replications)
+    for index, replication in enumerate(replications):
+        if replication.status is not None:
+            continue
+        if replication.due_at > now:
+            break  # due in order
+        replications[index] = _carried_out(backend, registry, backfill.destination, replication)
+        progress = backfill_progress(replace(backfill, replications=tuple(replications)))
+        processed = progress.completed + progress.failed
+        if processed >= FAILURE_THRESHOLD_MINIMUM and 2 * progress.failed >= processed:
+            return replace(
+                backfill,
+                replications=tuple(replications),
+                status=FAILED,
+                ended_at=replication.due_at,
+                failure_code=FAILURE_THRESHOLD_EXCEEDED,
+            )
+    settled = replace(backfill, replications=tuple(replications))
+    if now >= backfill.completes_at and all(r.status is not None for r in replications):
+        # Failures below the threshold still end COMPLETE, with failedReplicationCount telling them
+        # (best reading: the documentation defines FAILED by the threshold alone).
+        return replace(settled, status=COMPLETE, ended_at=backfill.completes_at)
+    return settled
+
+
+def _carried_out(
+    backend: Backend, registry: Registry, destination: ReplicationDestination, replication: BackfillReplication
+) -> BackfillReplication:
+    """One replication: the image as it is now, with its tag if the tag still names it (else untagged)."""
+    try:
+        view = registry.resolve_image(replication.repository_name, ImageId(replication.image_digest))
+    except (errors.RepositoryNotFound, errors.ImageNotFound):
+        return replace(replication, status=FAILED, failure_code=IMAGE_NOT_FOUND)
+    if view.image.image_status != ACTIVE:
+        return replace(replication, status=FAILED, failure_code=IMAGE_ARCHIVED)
+    tags = (replication.image_tag,) if replication.image_tag in view.image_tags else ()
+    _replicator_for(backend).replicate(registry, replication.repository_name, view.image, tags, (destination,))
+    return replace(replication, status=COMPLETE)
+
+
+def _find(registry: Registry, backfills: Sequence[ReplicationBackfill], backfill_id: str) -> ReplicationBackfill:
+    for backfill in backfills:
+        # Ids are matched as ECR writes them (lower-case hex); the pattern admits upper case too.
+        if backfill.replication_backfill_id == backfill_id.lower():
+            return backfill
+    raise errors.ReplicationBackfillNotFound(registry.registry_id, backfill_id)
+
+
+def backfill_of(backend: Backend, registry: Registry, backfill_id: str) -> ReplicationBackfill:
+    """DescribeReplicationBackfillResults: the backfill as it now stands, or ReplicationBackfillNotFound."""
+    return _find(registry, settle_backfills(backend, registry), backfill_id)
+
+
+def stop_backfill(backend: Backend, registry: Registry, backfill_id: str) -> ReplicationBackfill:
+    """StopReplicationBackfill: what was replicated stays; the replications not yet due are dropped.
+
+    A backfill that already ended refuses (ReplicationBackfillInvalidStatus): only PREPARING and
+    IN_PROGRESS backfills can be stopped (the replication backfill user guide page).
+    """
+    with backend.lock:
+        backfill = backfill_of(backend, registry, backfill_id)
+        if backfill.status != IN_PROGRESS:
+            raise errors.ReplicationBackfillInvalidStatus(registry.registry_id, backfill_id, backfill.status)
+        stopped = replace(backfill, status=STOPPED, ended_at=backend.clock.now())
+        registry.modify_settings(
+            lambda s: replace(
+                s,
+                replication_backfills=tuple(
+                    stopped if b.replication_backfill_id == stopped.replication_backfill_id else b
+                    for b in s.replication_backfills
+                ),
+            )
+        )
+        return stopped

@@ -31,6 +31,12 @@ class Settings:
       policy preview's start to its result (0: complete at the first look).
     - ``restore_delay``: seconds on the fake's clock an archived image stays
       ACTIVATING after UpdateImageStorageClass(STANDARD) (0: ACTIVE at the first look).
+    - ``replication_backfill_delay``: seconds on the fake's clock from a replication
+      backfill's start to its end; its replications are due one after another, evenly
+      spread over it (0: all carried out at the start).
+    - ``scan_size_limit``: images larger than this many bytes (``imageSizeInBytes``)
+      are not scanned; their scans end ``IMAGE_SIZE_EXCEEDED``.  ``None``: no limit
+      (ECR documents no figure).
     - ``check_responses``: check every control-plane response against botocore's
       output shape and fail loudly on a mismatch (fake-ecr's own test suite does).
     - ``vulnerability_table``: path of a vulnerability table for findings read
@@ -46,5 +52,7 @@ class Settings:
     lifecycle_on_clock: bool = False
     lifecycle_preview_delay: float = 0.0
     restore_delay: float = 0.0
+    replication_backfill_delay: float = 0.0
+    scan_size_limit: int | None = None
     vulnerability_table: str | None = None
     check_responses: bool = False

@@ -23,9 +23,10 @@ from fake_ecr.api import (
     storage_class,
     tags,
 )
-from fake_ecr.api.core import OPERATIONS, UNSUPPORTED, Caller, Fake, handle
+from fake_ecr.api.core import IMPLEMENTED, OPERATIONS, UNSUPPORTED, Caller, Fake, handle
 
 __all__ = [
+    "IMPLEMENTED",
     "OPERATIONS",
     "UNSUPPORTED",
     "Caller",

@@ -6,9 +6,13 @@ validates the request against botocore's model, runs the registered handler
 and renders its result or its domain error.  The WSGI app and the in-process
 boto3 patch both call it, so both run identical code.
 
-Operations register with ``@operation("Name")``; the name is checked against
-botocore's model at import.  Every model operation is either registered or
-listed in ``UNSUPPORTED`` (a test keeps that true).
+Operations register with ``@operation("Name")``.  The model that is installed is
+the model that is served: a handler whose operation the installed botocore does
+not know (an older release) is kept in ``IMPLEMENTED`` but not offered in
+``OPERATIONS`` (a client built from that model cannot call it anyway), and such
+a request is answered as an unknown operation, as by a service without it.
+Every operation of the installed model is either offered or listed in
+``UNSUPPORTED`` (a test keeps that true).
 
 Must not import werkzeug, botocore's client machinery, or ``fake_ecr.registry``.
 """
@@ -88,6 +92,9 @@ class Call:
 
 
 Handler = Callable[[Call, Params], Response]
+#: Every operation fake-ecr has a handler for, whether or not the installed model has it.
+IMPLEMENTED: dict[str, Handler] = {}
+#: The handlers of the installed model's operations: what is served.
 OPERATIONS: dict[str, Handler] = {}
 
 #: Operations of ECR's model that fake-ecr answers with an error naming them: none left; a model
@@ -96,14 +103,14 @@ UNSUPPORTED: frozenset[str] = frozenset()
 
 
 def operation(name: str) -> Callable[[Handler], Handler]:
-    """Register a handler for the ECR operation ``name`` (checked against botocore's model)."""
-    if name not in operation_names():
-        raise ValueError(f"{name} is not an operation of botocore's ECR model")
-    if name in OPERATIONS:
+    """Register a handler for the ECR operation ``name``; served when the installed model has it."""
+    if name in IMPLEMENTED:
         raise ValueError(f"{name} is registered twice")
 
     def register(handler: Handler) -> Handler:
-        OPERATIONS[name] = handler
+        IMPLEMENTED[name] = handler
+        if name in operation_names():
+            OPERATIONS[name] = handler
         return handler
 
     return register
@@ -157,6 +164,12 @@ ERROR_CODES: dict[type[errors.EcrError], str] = {
     errors.SigningConfigurationNotFound: "SigningConfigurationNotFoundException",
     errors.ExclusionAlreadyExists: "ExclusionAlreadyExistsException",
     errors.ExclusionNotFound: "ExclusionNotFoundException",
+    errors.ReplicationDestinationNotConfigured: "ValidationException",
+    errors.ForeignRegistryBackfill: "ValidationException",
+    errors.ReplicationBackfillInProgress: "ReplicationBackfillInProgressException",
+    errors.TooManyReplicationBackfills: "LimitExceededException",
+    errors.ReplicationBackfillNotFound: "ReplicationBackfillNotFoundException",
+    errors.ReplicationBackfillInvalidStatus: "ReplicationBackfillInvalidStatusException",
 }
 #: HTTP status per exception name where it is not 400 (§1.1).
 ERROR_STATUS = {"UnsupportedOperationException": 501, "ServerException": 500}

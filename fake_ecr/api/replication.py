@@ -1,9 +1,12 @@
 """Replication: PutReplicationConfiguration, DescribeImageReplicationStatus, and the replication
 configuration DescribeRegistry shows (ecr-behaviour §2.2, §2.7, §7.2).
+Replication backfills too: StartReplicationBackfill, StopReplicationBackfill,
+DescribeReplicationBackfillResults and ListReplicationBackfills.
 
-Owns these operations' request rules and the ReplicationConfiguration wire shape.  Replicating
-pushes is ``fake_ecr.replication``'s business: an instant copy into the destination registries of
-the same fake, so every destination reports COMPLETE.
+Owns these operations' request rules and wire shapes (ReplicationConfiguration, the backfill shapes).
+Replicating pushes and running backfills is ``fake_ecr.replication``'s business: pushes are copied at
+once into the destination registries of the same fake, so every destination reports COMPLETE; a
+backfill's replications are due on the fake's clock.
 Must not import werkzeug or ``fake_ecr.registry``.
 """
 
@@ -15,8 +18,19 @@ from typing import Any
 from fake_ecr import errors
 from fake_ecr.api import render
 from fake_ecr.api.core import Call, Params, Response, operation
-from fake_ecr.model import ImageId, RegistrySettings
-from fake_ecr.model.records import ReplicationDestination, ReplicationRule
+from fake_ecr.model import ImageId, Registry, RegistrySettings
+from fake_ecr.model.records import BackfillReplication, ReplicationBackfill, ReplicationDestination, ReplicationRule
+from fake_ecr.replication import (
+    IN_PROGRESS,
+    PREPARING,
+    STOPPING,
+    backfill_of,
+    backfill_progress,
+    backfill_results,
+    settle_backfills,
+    start_backfill,
+    stop_backfill,
+)
 
 #: Unique destinations across all rules of a configuration (§7.2, §8).
 MAX_DESTINATIONS = 25
@@ -77,4 +91,111 @@ def describe_image_replication_status(call: Call, params: Params) -> Response:
             {"region": d.region, "registryId": d.registry_id, "status": COMPLETE}
             for d in image.replication_destinations
         ],
+    }
+
+
+# --- replication backfills ----------------------------------------------------------------------------
+
+
+def _backfill_registry(call: Call, params: Params) -> Registry:
+    """The caller's own registry; a registryId of another account is refused (ForeignRegistryBackfill)."""
+    registry_id = params.get("registryId") or call.caller.account_id
+    if registry_id != call.caller.account_id:
+        raise errors.ForeignRegistryBackfill(registry_id, call.caller.account_id)
+    return call.own_registry
+
+
+def _destination(destination: ReplicationDestination) -> dict[str, str]:
+    return {"region": destination.region, "registryId": destination.registry_id}
+
+
+def _progress(backfill: ReplicationBackfill) -> dict[str, Any]:
+    """ReplicationBackfillProgress: present from the start, as fake-ecr prepares a backfill at once."""
+    progress = backfill_progress(backfill)
+    return {
+        "totalReplicationCount": progress.total,
+        "completedReplicationCount": progress.completed,
+        "failedReplicationCount": progress.failed,
+        "failureCodes": list(progress.failure_codes),
+    }
+
+
+def _summary(backfill: ReplicationBackfill) -> dict[str, Any]:
+    """ReplicationBackfillSummary; DescribeReplicationBackfillResults starts with the same members."""
+    wire: dict[str, Any] = {
+        "replicationBackfillId": backfill.replication_backfill_id,
+        "destination": _destination(backfill.destination),
+        "status": backfill.status,
+        "progress": _progress(backfill),
+        "startedAt": backfill.started_at,
+    }
+    if backfill.failure_code is not None:
+        wire["failureCode"] = backfill.failure_code
+    if backfill.ended_at is not None:
+        wire["endedAt"] = backfill.ended_at
+    return wire
+
+
+def _result(replication: BackfillReplication) -> dict[str, Any]:
+    """ReplicationBackfillResult: one image with the tag it was replicated under (none when untagged)."""
+    wire: dict[str, Any] = {
+        "repositoryName": replication.repository_name,
+        "imageId": render.image_id(ImageId(replication.image_digest, replication.image_tag)),
+        "status": replication.status,
+    }
+    if replication.failure_code is not None:
+        wire["failureCode"] = replication.failure_code
+    return wire
+
+
+@operation("StartReplicationBackfill")
+def start_replication_backfill(call: Call, params: Params) -> Response:
+    registry = _backfill_registry(call, params)
+    destination = ReplicationDestination(params["destination"]["region"], params["destination"]["registryId"])
+    backfill = start_backfill(call.fake.backend, registry, destination, call.fake.settings.replication_backfill_delay)
+    return {
+        "replicationBackfillId": backfill.replication_backfill_id,
+        "registryId": registry.registry_id,
+        "destination": _destination(backfill.destination),
+        "status": PREPARING,
+        "startedAt": backfill.started_at,
+    }
+
+
+@operation("StopReplicationBackfill")
+def stop_replication_backfill(call: Call, params: Params) -> Response:
+    registry = _backfill_registry(call, params)
+    backfill = stop_backfill(call.fake.backend, registry, params["replicationBackfillId"])
+    return {
+        "registryId": registry.registry_id,
+        "replicationBackfillId": backfill.replication_backfill_id,
+        "destination": _destination(backfill.destination),
+        "status": STOPPING,
+        "startedAt": backfill.started_at,
+    }
+
+
+@operation("DescribeReplicationBackfillResults")
+def describe_replication_backfill_results(call: Call, params: Params) -> Response:
+    """The backfill's status and progress; its per-image results, paginated, once it has ended."""
+    registry = _backfill_registry(call, params)
+    backfill = backfill_of(call.fake.backend, registry, params["replicationBackfillId"])
+    response: Response = {"registryId": registry.registry_id, **_summary(backfill)}
+    if backfill.status != IN_PROGRESS:
+        # "The per-image results are available only after the replication backfill reaches a terminal
+        # status" (botocore's ECR model).
+        wanted = params.get("resultStatusFilter")
+        results = [r for r in backfill_results(backfill) if wanted is None or r.status == wanted]
+        response.update(render.page("DescribeReplicationBackfillResults", params, "results", results, _result))
+    return response
+
+
+@operation("ListReplicationBackfills")
+def list_replication_backfills(call: Call, params: Params) -> Response:
+    """The registry's backfills in the order they were started (UNCONFIRMED), ended ones for 90 days."""
+    registry = _backfill_registry(call, params)
+    backfills = settle_backfills(call.fake.backend, registry)
+    return {
+        "registryId": registry.registry_id,
+        **render.page("ListReplicationBackfills", params, "backfills", backfills, _summary),
     }

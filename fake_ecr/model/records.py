@@ -253,7 +253,7 @@ DEFAULT_ACCOUNT_SETTINGS = (
 @dataclass(frozen=True, slots=True)
 class RegistrySettings:
     """Registry-wide settings: permissions policy, scanning configuration, account settings, managed
-    signing and pull-time update exclusions."""
+    signing, pull-time update exclusions, replication (and its backfills), templates, pull through cache."""
 
     policy_text: str | None = None
     scan_type: str = "BASIC"
@@ -269,6 +269,8 @@ class RegistrySettings:
     repository_creation_templates: tuple[RepositoryCreationTemplate, ...] = ()
     #: Pull through cache rules (§7.3), in creation order.
     pull_through_cache_rules: tuple[PullThroughCacheRule, ...] = ()
+    #: Replication backfills, in the order they were started (``fake_ecr.replication`` runs them).
+    replication_backfills: tuple[ReplicationBackfill, ...] = ()
 
     def account_setting(self, name: str) -> str | None:
         return dict(self.account_settings).get(name)
@@ -303,6 +305,41 @@ class ReplicationRule:
         # PREFIX_MATCH is a prefix of the whole name, not of its path components [M:doc RepositoryFilter].
         filters = self.repository_filters
         return not filters or any(repository_name.startswith(f) for f in filters)
+
+
+@dataclass(frozen=True, slots=True)
+class BackfillReplication:
+    """One replication of a replication backfill: an image with one of its tags, or untagged.
+
+    ``due_at`` is when the backfill carries it out on the fake's clock; ``status`` is ``None`` until
+    then, and ``COMPLETE`` or ``FAILED`` (with ``failure_code``) after.
+    """
+
+    repository_name: str
+    image_digest: str
+    image_tag: str | None
+    due_at: float
+    status: str | None = None
+    failure_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicationBackfill:
+    """A replication backfill of a registry's existing images to one destination
+    (StartReplicationBackfill): the replications it was given at its start, each with its outcome.
+
+    ``status`` is ``IN_PROGRESS`` until it ends ``COMPLETE``, ``FAILED`` or ``STOPPED`` at ``ended_at``.
+    """
+
+    replication_backfill_id: str
+    destination: ReplicationDestination
+    started_at: float
+    #: When the last replication is due (the start plus ``Settings.replication_backfill_delay``).
+    completes_at: float
+    replications: tuple[BackfillReplication, ...]
+    status: str = "IN_PROGRESS"
+    ended_at: float | None = None
+    failure_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,14 +5,16 @@ filter matching, the repository's own ``scanOnPush``); starting scans (StartImag
 through ``Backend.push_listeners``, continuous scans when a registry turns to ENHANCED); the 24-hour
 quota per image; finishing a scan ``Settings.scan_delay`` seconds after its start on the fake's
 clock, checked whenever a scan is read (``complete_scans`` finishes them at once); the result:
-findings a test set for a digest or tag, or by default the image's layers read with
-``fake_ecr.scanning.packages`` and matched against the vulnerability table.  The scan itself is a
-field of the image's record (``ImageRecord.image_scan``), so it goes away with the image.
+findings a test set for a digest or tag, else IMAGE_SIZE_EXCEEDED for an image over
+``Settings.scan_size_limit``, else the image's layers read with ``fake_ecr.scanning.packages`` and
+matched against the vulnerability table; statuses are those of the installed botocore's model.  The
+scan itself is a field of the image's record (``ImageRecord.image_scan``), so it goes away with the image.
 
 One ``ScanEngine`` per ``Backend`` (``engine_for``), holding only the settings, the clock and the
 findings tests set; a fresh backend gets a fresh engine.
 
-Must not import ``fake_ecr.api``, ``fake_ecr.registry``, werkzeug or botocore.
+Must not import ``fake_ecr.api``, ``fake_ecr.registry``, werkzeug or botocore (the model's ScanStatus
+enum comes through ``fake_ecr.service_model``).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from fake_ecr.scanning.vulnerabilities import (
     load_vulnerability_table,
     match_findings,
 )
+from fake_ecr.service_model import service_model
 from fake_ecr.settings import Settings
 from fake_ecr.streams import ChunkReader
 
@@ -62,19 +65,14 @@ SUPPORTED_FREQUENCIES = {BASIC: (SCAN_ON_PUSH,), ENHANCED: (SCAN_ON_PUSH, CONTIN
 #: When rules of both frequencies match a repository, continuous scanning wins (§2.5, §5.1).
 _FREQUENCY_PRECEDENCE = (CONTINUOUS_SCAN, SCAN_ON_PUSH)
 
-#: botocore's ScanStatus enum (§1.3 ImageScanStatus).
-SCAN_STATUSES = (
-    "IN_PROGRESS",
-    "COMPLETE",
-    "FAILED",
-    "UNSUPPORTED_IMAGE",
-    "ACTIVE",
-    "PENDING",
-    "SCAN_ELIGIBILITY_EXPIRED",
-    "FINDINGS_UNAVAILABLE",
-    "LIMIT_EXCEEDED",
-    "IMAGE_ARCHIVED",
-)
+#: The ScanStatus enum of the installed botocore's ECR model: what a scan may report.
+SCAN_STATUSES: tuple[str, ...] = tuple(service_model().shape_for("ScanStatus").enum)
+#: The status of a scan of an image larger than ``Settings.scan_size_limit``: IMAGE_SIZE_EXCEEDED where
+#: the installed model has it (botocore 1.44.8 does, 1.43.11 did not); with an older model such a scan
+#: ends FAILED, the status of a scan that could not be done, with the same description (fake-ecr's choice).
+SIZE_EXCEEDED_STATUS = "IMAGE_SIZE_EXCEEDED" if "IMAGE_SIZE_EXCEEDED" in SCAN_STATUSES else "FAILED"
+#: UNCONFIRMED: ECR's description of that status is not documented.
+SIZE_EXCEEDED_DESCRIPTION = "The image exceeds the maximum image size supported for scanning."
 #: The statuses a scan reports findings with: a finished basic or enhanced scan (§5.3).
 FINDING_STATUSES = frozenset({"COMPLETE", "ACTIVE"})
 #: ECR's description of an image its scanner cannot read (§3 #32, aws-observability/aws-otel-collector#2193).
@@ -88,6 +86,7 @@ STATUS_DESCRIPTIONS: Mapping[str, str | None] = {
     "PENDING": "Pending start of the image scan.",
     "FAILED": UNSUPPORTED_DESCRIPTION,
     "UNSUPPORTED_IMAGE": UNSUPPORTED_DESCRIPTION,
+    "IMAGE_SIZE_EXCEEDED": SIZE_EXCEEDED_DESCRIPTION,
 }
 #: The status of a scan that found no OS packages, per basic scan engine (account setting
 #: BASIC_SCAN_TYPE_VERSION, §7.6) or enhanced scanning.  Clair's FAILED is confirmed (§5.3,
@@ -449,11 +448,24 @@ class ScanEngine:
         findings = result.findings if status in FINDING_STATUSES else ()
         return replace(scan, status=status, description=description, completed_at=completed_at, findings=findings)
 
+    def _too_large(self, view: ImageView) -> ScanResult | None:
+        """SIZE_EXCEEDED_STATUS for an image over ``Settings.scan_size_limit`` (its ``imageSizeInBytes``).
+
+        ECR documents no size limit for scanning; the setting lets a test play one without pushing
+        gigabytes.  Checked before the layers are read, after what a test set for the image.
+        """
+        limit = self._settings.scan_size_limit
+        if limit is None or view.image.image_size_in_bytes <= limit:
+            return None
+        return ScanResult((), SIZE_EXCEEDED_STATUS, SIZE_EXCEEDED_DESCRIPTION)
+
     def _complete(self, registry: Registry, repository_name: str, view: ImageView, now: float) -> ImageView:
         scan = view.image.image_scan
         assert scan is not None and scan.completed_at is None
-        result = self._test_result(registry, repository_name, view) or self._scanned(
-            registry, repository_name, view, scan
+        result = (
+            self._test_result(registry, repository_name, view)
+            or self._too_large(view)
+            or self._scanned(registry, repository_name, view, scan)
         )
         finished = self._finished(scan, result, now)
         # Layers are read outside the lock: store the result only if the scan is still the one read.

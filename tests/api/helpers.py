@@ -148,6 +148,7 @@ SAMPLES = {
     "RegistryId": "123456789012",
     "LayerDigest": "sha256:" + "a" * 64,
     "UploadId": "0123abcd-0123-4567-89ab-0123456789ab",
+    "ReplicationBackfillId": "0123abcd-0123-4567-89ab-0123456789ab",
     "Region": "eu-west-1",
     "CredentialArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/upstream",
     "ImageTagMutabilityExclusionFilterValue": "dev-*",

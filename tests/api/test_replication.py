@@ -10,6 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from fake_ecr import FakeEcr
+from fake_ecr.service_model import service_model
 
 from api.helpers import Manifest, error_of, image_manifest, index_manifest, put, state_of
 from registry.helpers import RegistryClient, basic, build_image, push_image
@@ -23,6 +24,8 @@ REPO = "team/app"
 #: Another region of the same account, and another account in the same region.
 CROSS_REGION = {"region": OTHER_REGION, "registryId": ACCOUNT}
 CROSS_ACCOUNT = {"region": REGION, "registryId": OTHER_ACCOUNT}
+#: Rules a configuration may have: the installed model's limit (10 before botocore 1.44, 25 since).
+MAX_RULES: int = service_model().shape_for("ReplicationRuleList").metadata["max"]
 SAME_AS_SOURCE = (
     "Invalid parameter at 'replicationConfiguration' failed to satisfy constraint: "
     "'Replication destination cannot be the same as the source registry'"
@@ -130,9 +133,9 @@ def test_the_configuration_belongs_to_the_region(ecr: Any, fake_ecr: FakeEcr) ->
             id="26-destinations",
         ),
         pytest.param(
-            [rule(CROSS_REGION)] * 11,
+            [rule(CROSS_REGION)] * (MAX_RULES + 1),
             "1 validation error detected: Value '[",
-            id="11-rules",
+            id="one-rule-too-many",
         ),
         pytest.param(
             [{"destinations": [CROSS_REGION], "repositoryFilters": [{"filter": "team", "filterType": "WILDCARD"}]}],
@@ -258,7 +261,7 @@ def test_the_destination_repository_follows_a_replication_template(ecr: Any, fak
         encryptionConfiguration={"encryptionType": "KMS"},
     )
     # More specific, but for another scenario: it does not compete.
-    destination.create_repository_creation_template(prefix="team", appliedFor=["CREATE_ON_PUSH"])
+    destination.create_repository_creation_template(prefix="team", appliedFor=["PULL_THROUGH_CACHE"])
     configure(ecr, rule(CROSS_REGION))
 
     pushed(ecr, fake_ecr)

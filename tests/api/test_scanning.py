@@ -55,6 +55,12 @@ DEBIAN_12_FINDINGS = [
 ]
 #: An image with no package database (a static binary, as FROM scratch).
 SCRATCH = images.image(files={"app": b"\x7fELF static binary"})
+#: DEBIAN_12's imageSizeInBytes: its config and layer.
+DEBIAN_12_SIZE = sum(len(blob.data) for blob in DEBIAN_12.blobs())
+#: The status of a scan of an image over Settings.scan_size_limit: the installed model's IMAGE_SIZE_EXCEEDED,
+#: or FAILED where an older model lacks it.
+TOO_LARGE = "IMAGE_SIZE_EXCEEDED" if "IMAGE_SIZE_EXCEEDED" in SCAN_STATUSES else "FAILED"
+TOO_LARGE_TEXT = "The image exceeds the maximum image size supported for scanning."
 
 
 # --- helpers --------------------------------------------------------------------------------------
@@ -268,6 +274,43 @@ def test_image_without_package_database(ecr: Any, fake_ecr: FakeEcr, repo: str, 
     scan = scan_of(ecr, {"imageTag": "v1"})
     assert scan["imageScanStatus"] == {"status": status, "description": UNSUPPORTED_TEXT}
     assert "imageScanFindings" not in scan
+
+
+@pytest.mark.parametrize(
+    ("status", "description"),
+    [
+        pytest.param(
+            TOO_LARGE,
+            TOO_LARGE_TEXT,
+            id="a-byte-over-the-limit",
+            marks=pytest.mark.fake_ecr(scan_size_limit=DEBIAN_12_SIZE - 1),
+        ),
+        pytest.param(
+            "COMPLETE", COMPLETE_TEXT, id="at-the-limit", marks=pytest.mark.fake_ecr(scan_size_limit=DEBIAN_12_SIZE)
+        ),
+        pytest.param("COMPLETE", COMPLETE_TEXT, id="no-limit"),
+    ],
+)
+def test_images_over_the_scan_size_limit_are_not_scanned(ecr: Any, debian: str, status: str, description: str) -> None:
+    assert ecr.describe_images(repositoryName=REPO)["imageDetails"][0]["imageSizeInBytes"] == DEBIAN_12_SIZE
+
+    ecr.start_image_scan(repositoryName=REPO, imageId={"imageTag": "v1"})
+    scan = scan_of(ecr, {"imageTag": "v1"})
+
+    assert scan["imageScanStatus"] == {"status": status, "description": description}
+    assert basic_findings(scan) if status == "COMPLETE" else "imageScanFindings" not in scan
+
+
+@pytest.mark.fake_ecr(scan_size_limit=1)
+def test_scan_on_push_of_a_too_large_image_and_what_a_test_sets_wins(ecr: Any, fake_ecr: FakeEcr) -> None:
+    ecr.create_repository(repositoryName=REPO, imageScanningConfiguration={"scanOnPush": True})
+    fake_ecr.set_findings(f"{REPO}:v2", [OPENSSL_FINDING])
+
+    fake_ecr.push(f"{REPO}:v1", DEBIAN_12)
+    fake_ecr.push(f"{REPO}:v2", SCRATCH)
+
+    assert scan_of(ecr, {"imageTag": "v1"})["imageScanStatus"] == {"status": TOO_LARGE, "description": TOO_LARGE_TEXT}
+    assert status_of(ecr, {"imageTag": "v2"}) == "COMPLETE"
 
 
 def test_layers_that_are_not_tar_archives_fail_the_scan(ecr: Any, fake_ecr: FakeEcr, repo: str) -> None:
