@@ -12,9 +12,15 @@ calls run identical code below the HTTP envelope.
 Answering at ``before-call`` rather than ``before-send`` skips what a fake has no
 use for - signing, retries, the transport - which halves the cost of a call,
 needs no credentials, and keeps moto's ``before-send`` stubber from seeing ECR
-calls, so it works inside a user's ``moto.mock_aws()`` with every other service
-still moto's.  It is registered last, so a user's botocore ``Stubber`` still
-answers first.
+calls, so it works inside a user's moto mocks with every other service still
+moto's: moto 5's ``mock_aws()``, and moto 4's per-service ones, ``mock_ecr``
+included - while a fake is active, it answers ECR.  It is registered last, so a
+user's botocore ``Stubber`` still answers first.
+
+aiobotocore's sessions register botocore's built-in handlers too, emit the same
+event, and await a handler's answer only when it is awaitable, so aiobotocore's
+and aioboto3's ECR clients are answered here as boto3's are (and aiobotocore's
+``AioStubber`` still answers first).
 
 While no fake is active, or when a client was given an endpoint URL that is
 not an AWS host (such as a running fake-ecr server), the handler steps aside

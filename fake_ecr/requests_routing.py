@@ -8,22 +8,26 @@ streaming body):
   whether or not it is active (``FakeEcr.push`` uses it).
 - ``activate``/``deactivate``: while a fake is active, a ``responses`` mock sends every ``requests``
   call to ``https://<account>.dkr.ecr.<region>.amazonaws.com[.cn]/...`` to the latest activated
-  fake (the registry is chosen from the host, ecr-behaviour §1.3), and passes every other URL on,
-  untouched, to whatever ``HTTPAdapter.send`` was installed before it (the network, or an
-  earlier ``responses`` mock such as moto's).
-- Coexistence with ``moto.mock_aws()`` started *after* the fake: moto's own ``responses`` mock
-  then sees requests first and claims every ``*.amazonaws.com`` URL for itself.  Two documented
-  moto settings hand ECR's registry hosts back: the ``core.passthrough.urls`` config (moto then
-  leaves them alone) and ``override_responses_real_send`` (what moto leaves alone comes here,
-  moto FAQ "How can I mock my own HTTP-requests, using the Responses-module?").  Both are set
-  while a fake is active and restored after.  A request that went round both mocks once goes
-  straight to the network, so the two never pass it back and forth.
+  fake (the registry is chosen from the host), and passes every other URL on, untouched, to
+  whatever ``HTTPAdapter.send`` was installed before it (the network, or an earlier ``responses``
+  mock such as moto's).
+- Coexistence with moto, where it is installed (fake-ecr does not need it).  moto 4's per-service
+  mocks (``mock_s3``, ``mock_ecr``...) and moto 5's ``mock_aws()`` alike mock ``requests`` with one
+  ``responses`` mock of their own, ``moto.core.models.responses_mock``, where a catch-all claims
+  every ``*.amazonaws.com`` URL.  Started *after* the fake, moto sees requests first; so while a
+  fake is active, moto's mock finds no match for ECR's registry hosts and passes them to its real
+  send, which is this module's mock (moto FAQ, "How can I mock my own HTTP-requests, using the
+  Responses-module?": ``override_responses_real_send``).  Both hooks are the same in moto 4.2 and
+  5.x, so one function serves both; moto 5's ``core.passthrough.urls`` setting would not, as moto 4
+  has none and a user's ``mock_aws(config={"core": ...})`` replaces it.  A request that went round
+  both mocks once goes straight to the network, so the two never pass it back and forth.
 
 Bodies stream where ``responses`` lets them: a generator body (chunked upload) is read by the
 registry piece by piece, and responses are read from the registry's iterator as the client reads
 (``responses`` itself reads a file-like request body whole first).
 
-Must not import ``fake_ecr.fake`` (the fake imports this module) or ``fake_ecr.registry``.
+Must not import ``fake_ecr.fake`` (the fake imports this module) or ``fake_ecr.registry``; imports
+moto only when a fake is activated, and only if it is installed.
 """
 
 from __future__ import annotations
@@ -48,10 +52,9 @@ from fake_ecr.streams import ChunkReader
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
-#: URLs of ECR's registry hosts (ecr-behaviour §1.3), as moto's passthrough config and responses match them.
+#: URLs of ECR's registry hosts, ``<account>.dkr.ecr.<region>.amazonaws.com`` (ECR User Guide, "Private registry").
 ECR_REGISTRY_URL = re.compile(
-    # (?i) inline, not a flag: moto matches the pattern's text.
-    r"(?i)https?://\d{12}\.dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?(?::\d+)?(?:[/?#]|$)"
+    r"https?://\d{12}\.dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?(?::\d+)?(?:[/?#]|$)", re.IGNORECASE
 )
 #: The methods the registry serves (OCI distribution spec 1.1 endpoint table).
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
@@ -181,20 +184,26 @@ def _start_mock() -> None:
 
 
 def _hand_back_from_moto(mock: responses.RequestsMock) -> Callable[[], None]:
-    """Make a ``mock_aws()`` started later leave ECR's registry hosts to ``mock``; returns the undo."""
-    from moto.core import config as moto_config  # noqa: PLC0415 - moto costs 0.1 s to import; only here
-    from moto.core import models as moto_models  # noqa: PLC0415
+    """Make moto's ``responses`` mock, whenever started, leave ECR's registry hosts to ``mock``; returns the undo."""
+    try:
+        from moto.core import models as moto_models  # noqa: PLC0415 - moto costs 0.1 s to import; only here
+    except ImportError:  # moto is optional: nothing to coexist with
+        return lambda: None
+    moto_mock: responses.RequestsMock = moto_models.responses_mock
+    find_match = moto_mock._find_match  # responses' lookup of a request's registered response
 
-    core = moto_config.default_user_config.setdefault("core", {})
-    urls = core.setdefault("passthrough", {}).setdefault("urls", [])
-    urls.append(ECR_REGISTRY_URL.pattern)
-    previous_send = moto_models.responses_mock._real_send
-    moto_models.override_responses_real_send(mock)
+    def find_no_registry_host(request: requests.PreparedRequest) -> tuple[responses.BaseResponse | None, list[str]]:
+        # No match: moto passes the request on (its passthru "http") to its real send, which is ``mock``.
+        return (None, []) if ECR_REGISTRY_URL.match(request.url or "") else find_match(request)
+
+    real_send = moto_mock._real_send
+    moto_mock._find_match = find_no_registry_host  # type: ignore[method-assign]
+    # What moto's own override_responses_real_send(mock) does; that function is missing before moto 4.2.8.
+    moto_mock._real_send = mock.unbound_on_send()
 
     def undo() -> None:
-        if ECR_REGISTRY_URL.pattern in urls:
-            urls.remove(ECR_REGISTRY_URL.pattern)
-        moto_models.responses_mock._real_send = previous_send
+        del moto_mock._find_match  # the class's method again
+        moto_mock._real_send = real_send
 
     return undo
 

@@ -2,7 +2,8 @@
 
 Covers the ``pytest11`` entry point, a fresh state per test, settings from a conftest, ini options
 and the ``fake_ecr`` marker, errors inside the fake failing the test at teardown, pytest-xdist,
-boto3 clients created before the fixture, moto's ``mock_aws`` around fake-ecr, and ``mock_ecr()``
+boto3 clients created before the fixture, moto's mocks around fake-ecr (moto 5's ``mock_aws``, moto 4's
+``mock_s3`` and ``mock_ecr``: whichever the installed moto has) and a process without moto, and ``mock_ecr()``
 without the fixtures (in pytest and in a plain Python process).  Runs that depend on a fresh
 interpreter (entry points, xdist workers, a script) use a subprocess; the rest run in-process.
 """
@@ -15,8 +16,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import moto  # noqa: F401 - see INNER_OPTIONS
 import pytest
+
+from registry.moto_mocks import MOTO_MOCKS, MotoMocks  # imports moto, where installed: see INNER_OPTIONS
 
 pytest_plugins = ["pytester"]
 
@@ -291,38 +293,41 @@ def test_clients_created_before_the_fixture_reach_the_fake(
     result.assert_outcomes(passed=2)
 
 
-def test_inside_moto_mock_aws_ecr_is_fake_ecr_and_s3_stays_moto(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(
-        """
-        import boto3
-        import moto
+INSIDE_MOTO = """
+import boto3
+import moto
 
-        def check(fake_ecr):
-            s3 = boto3.client("s3", region_name="us-east-1")
-            s3.create_bucket(Bucket="my-bucket")
-            ecr = boto3.client("ecr", region_name="us-east-1")
-            repository = ecr.create_repository(repositoryName="my-repository")["repository"]
-            assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["my-bucket"]
-            # fake-ecr answered: its URI names the running server, and its state holds the repository.
-            assert repository["repositoryUri"] == f"127.0.0.1:{fake_ecr.server.port}/my-repository"
-            assert [r.repository_name for r in fake_ecr.registry().repositories()] == ["my-repository"]
+def check(fake_ecr):
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="my-bucket")
+    ecr = boto3.client("ecr", region_name="us-east-1")
+    repository = ecr.create_repository(repositoryName="my-repository")["repository"]
+    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["my-bucket"]
+    # fake-ecr answered: its URI names the running server, and its state holds the repository.
+    assert repository["repositoryUri"] == f"127.0.0.1:{{fake_ecr.server.port}}/my-repository"
+    assert [r.repository_name for r in fake_ecr.registry().repositories()] == ["my-repository"]
 
-        def test_with_block(fake_ecr):
-            with moto.mock_aws():
-                check(fake_ecr)
+def test_with_block(fake_ecr):
+    with {with_items}:
+        check(fake_ecr)
 
-        @moto.mock_aws
-        def test_decorator(fake_ecr):
-            check(fake_ecr)
-        """
-    )
+{decorators}
+def test_decorator(fake_ecr):
+    check(fake_ecr)
+"""
+
+
+@pytest.mark.parametrize("moto_mocks", MOTO_MOCKS)
+def test_inside_moto_ecr_is_fake_ecr_and_s3_stays_moto(pytester: pytest.Pytester, moto_mocks: MotoMocks) -> None:
+    pytester.makepyfile(INSIDE_MOTO.format(with_items=moto_mocks.with_items, decorators=moto_mocks.decorators))
 
     result = pytester.runpytest(*INNER_OPTIONS)
 
     result.assert_outcomes(passed=2)
 
 
-def test_inside_moto_mock_aws_moto_never_sees_ecr_calls(pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize("moto_mocks", MOTO_MOCKS)
+def test_inside_moto_moto_never_sees_ecr_calls(pytester: pytest.Pytester, moto_mocks: MotoMocks) -> None:
     pytester.makepyfile(
         f"""
         import boto3
@@ -330,7 +335,7 @@ def test_inside_moto_mock_aws_moto_never_sees_ecr_calls(pytester: pytest.Pyteste
         from moto.ecr.models import ecr_backends
 
         def test_moto_ecr_is_untouched(fake_ecr):
-            with moto.mock_aws():
+            with {moto_mocks.with_items}:
                 boto3.client("ecr", region_name="us-east-1").create_repository(repositoryName="my-repository")
                 assert ecr_backends[{ACCOUNT!r}]["us-east-1"].repositories == {{}}
         """
@@ -339,6 +344,41 @@ def test_inside_moto_mock_aws_moto_never_sees_ecr_calls(pytester: pytest.Pyteste
     result = pytester.runpytest(*INNER_OPTIONS)
 
     result.assert_outcomes(passed=1)
+
+
+def test_without_moto_ecr_calls_and_registry_hosts_reach_the_fake(
+    pytester: pytest.Pytester, no_aws_setup: pytest.MonkeyPatch
+) -> None:
+    script = pytester.makepyfile(
+        f"""
+        import json
+        import sys
+
+        sys.modules["moto"] = None  # "import moto" now fails, as where moto is not installed
+
+        import boto3
+        import requests
+        from fake_ecr import images, mock_ecr
+
+        with mock_ecr() as fake:
+            ecr = boto3.client("ecr", region_name="us-east-1")
+            ecr.create_repository(repositoryName="my-repository")
+            fake.push("my-repository:v1", images.image(files={{"app.txt": "no moto"}}))
+            token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
+            tags = requests.get(
+                "https://{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/v2/my-repository/tags/list",
+                headers={{"Authorization": "Basic " + token}},
+                timeout=30,
+            )
+
+        print(json.dumps(tags.json()))
+        """
+    )
+
+    result = pytester.run(sys.executable, script)
+
+    assert result.ret == 0, result.stderr.str()
+    assert json.loads(result.stdout.lines[-1]) == {"name": "my-repository", "tags": ["v1"]}
 
 
 # --- mock_ecr() without the fixtures ---------------------------------------------------------------------

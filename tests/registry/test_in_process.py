@@ -3,7 +3,8 @@
 Every test here uses ``mock_ecr()`` without a server (not the pytest fixture, whose session server
 would be running): ``https://<account>.dkr.ecr.<region>.amazonaws.com[.cn]/v2/...`` is answered by the
 fake through ``responses``, every other URL goes out untouched, and moto's own ``responses`` mock keeps
-serving its URLs whichever of the two starts first.  Real clients built on ``requests`` - oras-py and
+serving its URLs whichever of the two starts first (moto 5's ``mock_aws`` or moto 4's per-service mocks,
+whichever the installed moto has; ``registry.moto_mocks``).  Real clients built on ``requests`` - oras-py and
 python-dxf - push and pull against those host names (registry-clients.md).
 """
 
@@ -24,9 +25,10 @@ import boto3
 import pytest
 import requests
 import responses
-from moto import mock_aws
 
 from fake_ecr import FakeEcr, images, mock_ecr
+
+from registry.moto_mocks import MOTO_MOCKS, MotoMocks, requires
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -197,18 +199,21 @@ def test_the_latest_active_fake_answers(fake: FakeEcr) -> None:
     assert (from_outer.status_code, from_outer.json()["errors"][0]["code"]) == (404, "NAME_UNKNOWN")
 
 
-# --- moto's mock_aws alongside ------------------------------------------------------------------------
+# --- moto's mocks alongside -----------------------------------------------------------------------------
 
-ORDERS: dict[str, Callable[[], list[AbstractContextManager[Any]]]] = {
-    "fake-then-moto": lambda: [mock_ecr(), mock_aws()],
-    "moto-then-fake": lambda: [mock_aws(), mock_ecr()],
+ORDERS: dict[str, Callable[[MotoMocks], list[AbstractContextManager[Any]]]] = {
+    "fake-then-moto": lambda moto_mocks: [mock_ecr(), *moto_mocks.contexts()],
+    "moto-then-fake": lambda moto_mocks: [*moto_mocks.contexts(), mock_ecr()],
 }
 
 
+@pytest.mark.parametrize("moto_mocks", MOTO_MOCKS)
 @pytest.mark.parametrize("order", list(ORDERS))
-def test_moto_serves_its_urls_and_the_fake_its_registry_hosts(order: str, local_site: str) -> None:
+def test_moto_serves_its_urls_and_the_fake_its_registry_hosts(
+    order: str, moto_mocks: MotoMocks, local_site: str
+) -> None:
     with ExitStack() as stack:
-        for mock in ORDERS[order]():
+        for mock in ORDERS[order](moto_mocks):
             stack.enter_context(mock)
         s3 = boto3.client("s3", region_name=REGION)
         s3.create_bucket(Bucket="my-bucket")
@@ -224,6 +229,19 @@ def test_moto_serves_its_urls_and_the_fake_its_registry_hosts(order: str, local_
     assert (from_moto.status_code, from_moto.content) == (200, b"from moto")
     assert from_fake.json() == {"name": REPOSITORY, "tags": []}
     assert from_the_network.content == LOCAL_BODY
+
+
+@requires("mock_aws")
+def test_a_core_config_of_the_user_s_own_leaves_the_registry_hosts_to_the_fake() -> None:
+    import moto  # noqa: PLC0415 - only where the installed moto has mock_aws
+
+    # mock_aws(config=...) replaces moto's whole "core" setting while it runs, passthrough URLs included.
+    with mock_ecr(), moto.mock_aws(config={"core": {"mock_credentials": True}}):
+        boto3.client("ecr", region_name=REGION).create_repository(repositoryName=REPOSITORY)
+        _, credentials = login()
+        from_fake = requests.get(f"https://{HOST}/v2/{REPOSITORY}/tags/list", headers=credentials, timeout=30)
+
+    assert from_fake.json() == {"name": REPOSITORY, "tags": []}
 
 
 # --- real clients -------------------------------------------------------------------------------------
