@@ -17,6 +17,9 @@ With ``Settings.tls`` the server speaks HTTPS with a throwaway CA (``fake_ecr.tl
 server: endpoint, test credentials, region, the CA, and registry logins for every
 address it serves, written to files it owns until ``stop``.
 
+Request bodies are read by ``fake_ecr.http_bodies`` (chunked and sized framing, RFC 9112), not werkzeug's
+dechunking: a body that can't be read is a 400 from the surface it was sent to, never a 500.
+
 Must not import ``fake_ecr.fake`` (the fake imports this module).
 """
 
@@ -34,9 +37,12 @@ from werkzeug.wrappers import Request, Response
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
+from fake_ecr import errors
+from fake_ecr.api.core import render_error
 from fake_ecr.boto import region_of
 from fake_ecr.clock import Clock
 from fake_ecr.environment import RegistryAuthFiles, client_environment
+from fake_ecr.http_bodies import body_reader
 from fake_ecr.settings import Settings
 from fake_ecr.tls import ThrowawayCa
 from fake_ecr.tokens import issue_token
@@ -65,6 +71,22 @@ class _RequestHandler(WSGIRequestHandler):
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """Stay quiet: tests read their own output."""
+
+    def make_environ(self) -> WSGIEnvironment:
+        """werkzeug's environ, with the body read by ``http_bodies`` instead of werkzeug's ``DechunkedInput``.
+
+        ``wsgi.input_terminated`` tells werkzeug's ``Request`` that the stream ends where the body does, so
+        it reads the stream as it is (no ``LimitedStream`` around it, no dechunking of its own).
+        """
+        environ = super().make_environ()
+        environ["wsgi.input"] = body_reader(
+            self.rfile,
+            self.request_version,
+            self.headers.get_all("Transfer-Encoding", []),
+            self.headers.get_all("Content-Length", []),
+        )
+        environ["wsgi.input_terminated"] = True
+        return environ
 
 
 class FakeServer:
@@ -183,8 +205,15 @@ class FakeServer:
             return Response("no fake ECR is attached to this server", status=503)
         target = request.headers.get("X-Amz-Target")
         if request.method == "POST" and target is not None:
-            status, headers, body = fake.handle_api(target, request.get_data(), region_of(request.headers, request.url))
-            return Response(body, status=status, headers=headers)
+            try:
+                body = request.get_data()
+            except errors.RequestBodyUnreadable as error:
+                # AWS's JSON services answer a body they can't deserialize with SerializationException
+                # (400); one that can't even be read off the connection is the same to the caller.
+                status, headers, answer = render_error(error)
+            else:
+                status, headers, answer = fake.handle_api(target, body, region_of(request.headers, request.url))
+            return Response(answer, status=status, headers=headers)
         registry: tuple[str, str] | None = request.environ.get(REGISTRY_KEY)
         return fake.serve_registry(request, registry)
 

@@ -39,7 +39,11 @@ def check_digest(digest: str) -> None:
 
 
 def request_body(request: Request) -> Iterator[bytes]:
-    """The request body in pieces, whether sized or sent with chunked transfer encoding."""
+    """The request body in pieces, whether sized or sent with chunked transfer encoding.
+
+    Over HTTP a body that can't be read (bad framing, cut short) raises ``errors.RequestBodyUnreadable``
+    partway: the upload it was for is then dropped (``_drop``).
+    """
     stream = request.stream
     while chunk := stream.read(BODY_CHUNK):
         yield chunk
@@ -136,10 +140,27 @@ def _first_byte(request: Request, registry: Registry, name: str, upload_id: str)
     return int(match[1])
 
 
+def _drop(registry: Registry, name: str, upload_id: str) -> None:
+    """Drop a failed upload and what it holds (gone already: nothing to do)."""
+    with suppress(errors.UploadNotFound, errors.RepositoryNotFound):
+        registry.cancel_upload(name, upload_id)
+
+
 def patch_upload(request: Request, registry: Registry, name: str, upload_id: str) -> Response:
-    """PATCH a chunk onto the upload; out of order -> 416 BLOB_UPLOAD_INVALID (§3 #29)."""
+    """PATCH a chunk onto the upload; out of order -> 416 BLOB_UPLOAD_INVALID (§3 #29).
+
+    A chunk whose body can't be read (bad framing, cut short) may be partly in, and no Range can say how much
+    of it was meant: the upload is dropped and the answer is 400 BLOB_UPLOAD_INVALID, "the blob upload
+    encountered an error and can no longer proceed" (OCI spec "Error Codes"); a later request on it is a
+    404 BLOB_UPLOAD_UNKNOWN, and the client starts a new upload.  (distribution keeps what arrived and
+    answers 500 UNKNOWN; ECR's answer is not known.)
+    """
     first_byte = _first_byte(request, registry, name, upload_id)
-    upload = registry.append_upload(name, upload_id, request_body(request), first_byte)
+    try:
+        upload = registry.append_upload(name, upload_id, request_body(request), first_byte)
+    except errors.RequestBodyUnreadable:
+        _drop(registry, name, upload_id)
+        raise
     # ECR answers a chunk with 201 Created where the spec says 202 (§4.2, dotnet/sdk-container-builds#279):
     # containers/image, go-containerregistry and docker's client all take any 2xx there.
     return _upload_response(201, name, upload)
@@ -171,8 +192,7 @@ def _finish(request: Request, registry: Registry, name: str, upload_id: str, dig
     except (errors.InvalidLayerPart, ContentRangeInvalid):
         raise  # 416: the client may resume from the Range it is told
     except errors.EcrError:
-        # After any other 4xx the upload has failed (OCI spec "Pushing blobs"): drop what it holds.
-        with suppress(errors.UploadNotFound, errors.RepositoryNotFound):
-            registry.cancel_upload(name, upload_id)
+        # After any other 4xx (an unreadable body too) the upload has failed (OCI spec "Pushing blobs").
+        _drop(registry, name, upload_id)
         raise
     return _blob_created(name, digest)

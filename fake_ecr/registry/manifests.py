@@ -21,8 +21,14 @@ from fake_ecr.digest import is_digest, is_valid_tag
 from fake_ecr.manifests import OCI_INDEX
 from fake_ecr.model import ImageId, ImageRecord, Registry
 from fake_ecr.model.registry import ACTIVE
-from fake_ecr.registry.blobs import check_digest
-from fake_ecr.registry.oci_errors import ImageDeleteRefused, ManifestTooLarge, PageSizeInvalid, TagInvalid
+from fake_ecr.registry.blobs import BODY_CHUNK, check_digest
+from fake_ecr.registry.oci_errors import (
+    ImageDeleteRefused,
+    ManifestBodyUnreadable,
+    ManifestTooLarge,
+    PageSizeInvalid,
+    TagInvalid,
+)
 from fake_ecr.registry.paths import manifest_location, tags_page_location
 
 #: ECR's largest manifest (§4.6, botocore's ImageManifest max length).
@@ -90,10 +96,13 @@ def get_manifest(request: Request, registry: Registry, name: str, reference: str
 def _manifest_body(request: Request) -> bytes:
     """The manifest as sent, refused past 4 MiB without reading further (OCI spec: 413)."""
     body = bytearray()
-    while chunk := request.stream.read(MAX_MANIFEST_SIZE + 1 - len(body)):
-        body += chunk
-        if len(body) > MAX_MANIFEST_SIZE:
-            raise ManifestTooLarge()
+    try:
+        while chunk := request.stream.read(min(BODY_CHUNK, MAX_MANIFEST_SIZE + 1 - len(body))):
+            body += chunk
+            if len(body) > MAX_MANIFEST_SIZE:
+                raise ManifestTooLarge()
+    except errors.RequestBodyUnreadable as error:
+        raise ManifestBodyUnreadable(error.text) from error
     return bytes(body)
 
 

@@ -105,6 +105,11 @@ class ManifestTooLarge(errors.InvalidParameter):
 
 
 @dataclass(eq=False)
+class ManifestBodyUnreadable(errors.RequestBodyUnreadable):
+    """A manifest PUT whose body can't be read off the connection (bad framing, cut short)."""
+
+
+@dataclass(eq=False)
 class PageSizeInvalid(errors.InvalidValue):
     """A tags/list ``n`` that is not a page size of 0..1000 (§3 #33)."""
 
@@ -200,6 +205,10 @@ ERRORS: dict[type[errors.EcrError], OciError] = {
     errors.ReferencedImagesNotFound: OciError(400, "MANIFEST_BLOB_UNKNOWN"),
     errors.ManifestInvalid: OciError(400, "UNSUPPORTED", _constraint),  # §3 #34
     ManifestTooLarge: OciError(413, "MANIFEST_INVALID"),
+    # A body that can't be read off the connection is a 400, a request the server can't parse (RFC 9110
+    # §15.5.1); no OCI code names HTTP framing, so each is answered with its endpoint's: MANIFEST_INVALID, as
+    # distribution answers a manifest body it can't read (registry/handlers/manifests.go, PutManifest) ...
+    ManifestBodyUnreadable: OciError(400, "MANIFEST_INVALID"),
     errors.InvalidParameter: OciError(400, "MANIFEST_INVALID", _constraint),
     errors.ImageDigestDoesNotMatch: OciError(400, "DIGEST_INVALID"),
     errors.DigestInvalid: OciError(400, "DIGEST_INVALID"),
@@ -216,6 +225,8 @@ ERRORS: dict[type[errors.EcrError], OciError] = {
     errors.InvalidLayer: OciError(400, "BLOB_UPLOAD_INVALID"),  # §3 #29
     errors.EmptyUpload: OciError(400, "BLOB_UPLOAD_INVALID"),  # ECR stores no empty blobs (§4.3); UNCONFIRMED
     errors.LayerPartTooSmall: OciError(400, "BLOB_UPLOAD_INVALID"),  # §4.2 PATCH, §3 #22; status UNCONFIRMED
+    # ... and BLOB_UPLOAD_INVALID on the upload endpoints, whose upload is dropped with it (blobs.patch_upload).
+    errors.RequestBodyUnreadable: OciError(400, "BLOB_UPLOAD_INVALID"),
     # the URL space
     MethodNotAllowed: OciError(405, "UNSUPPORTED"),
     EndpointNotFound: OciError(404, "UNSUPPORTED"),

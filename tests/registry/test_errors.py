@@ -88,6 +88,20 @@ DIGEST = "sha256:" + "a" * 64
             "Invalid digest 'sha256:zz': it should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'",
             id="digest-invalid",
         ),
+        pytest.param(
+            errors.RequestBodyUnreadable("cut short"),
+            400,
+            "BLOB_UPLOAD_INVALID",
+            "cut short",
+            id="unreadable-blob-body",
+        ),
+        pytest.param(
+            oci_errors.ManifestBodyUnreadable("cut short"),
+            400,
+            "MANIFEST_INVALID",
+            "cut short",
+            id="unreadable-manifest",
+        ),
     ],
 )
 def test_error_rendering(error: errors.EcrError, status: int, code: str, message: str) -> None:

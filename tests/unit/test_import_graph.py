@@ -20,7 +20,7 @@ PLUGIN = PACKAGE.parent / "conftest_plugin"
 #: layer -> modules (a name ending in "." covers a package).
 LAYERS: list[set[str]] = [
     {"errors", "digest", "clock", "settings", "tokens", "tls", "streams", "boto", "requests_routing", "registry.paths"},
-    {"manifests", "images", "lifecycle", "scanning", "scanning.", "environment", "client"},
+    {"manifests", "images", "lifecycle", "scanning", "scanning.", "environment", "client", "http_bodies"},
     {"model", "model."},
     {"service_model", "scanning.engine", "lifecycle_runs", "repository_creation", "replication"},
     {"api", "api.", "registry", "registry.", "server"},
@@ -31,7 +31,7 @@ LAYERS: list[set[str]] = [
 FORBIDDEN: dict[str, set[str]] = {
     "model": {"werkzeug", "botocore", "boto3", "requests", "responses"},
     "api": {"werkzeug", "requests", "responses"},
-    "": {"pytest", "conftest_plugin"},
+    "": {"pytest", "conftest_plugin", "fake_ecr_pytest_plugin"},
 }
 
 
