@@ -11,6 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from fake_ecr import FakeEcr
+from fake_ecr.service_model import service_model
 
 from api.helpers import error_of, state_of
 
@@ -22,6 +23,11 @@ ALREADY_EXISTS = "The repository creation template already exists. Specify a uni
 NOT_FOUND = (
     "The specified repository creation template can't be found. Verify the registry ID and prefix and try again."
 )
+#: Every scenario a template can apply to (RCTAppliedFor), as the installed model names them.
+SCENARIOS: list[str] = list(service_model().shape_for("RCTAppliedFor").enum)
+#: The patterns ECR quotes when it refuses a prefix or a KMS key, as the installed model words them.
+PREFIX_PATTERN: str = service_model().shape_for("Prefix").metadata["pattern"]
+KMS_KEY_PATTERN: str = service_model().shape_for("KmsKeyForRepositoryCreationTemplate").metadata["pattern"]
 
 POLICY = json.dumps(
     {
@@ -74,13 +80,13 @@ def prefixes(ecr: Any, **request: Any) -> list[str]:
 def test_create_with_only_the_required_members(ecr: Any, fake_ecr: FakeEcr) -> None:
     fake_ecr.clock.set(CREATED)
 
-    template = template_of(ecr.create_repository_creation_template(prefix="team", appliedFor=["CREATE_ON_PUSH"]))
+    template = template_of(ecr.create_repository_creation_template(prefix="team", appliedFor=["REPLICATION"]))
 
     assert template == {
         "prefix": "team",
         "encryptionConfiguration": {"encryptionType": "AES256"},
         "imageTagMutability": "MUTABLE",
-        "appliedFor": ["CREATE_ON_PUSH"],
+        "appliedFor": ["REPLICATION"],
         "createdAt": CREATED,
         "updatedAt": CREATED,
     }
@@ -97,7 +103,7 @@ def test_create_with_every_member(ecr: Any, fake_ecr: FakeEcr) -> None:
         "imageTagMutabilityExclusionFilters": [{"filterType": "WILDCARD", "filter": "latest"}],
         "repositoryPolicy": POLICY,
         "lifecyclePolicy": LIFECYCLE_POLICY,
-        "appliedFor": ["REPLICATION", "PULL_THROUGH_CACHE", "CREATE_ON_PUSH"],
+        "appliedFor": SCENARIOS,
         "customRoleArn": ROLE_ARN,
     }
 
@@ -145,7 +151,7 @@ def test_empty_texts_name_nothing(ecr: Any, members: dict[str, Any], shown: dict
 
 @pytest.mark.parametrize("prefix", ["ROOT", "team/", "a", "prod/team/app"])
 def test_prefix_grammar(ecr: Any, prefix: str) -> None:
-    template = template_of(ecr.create_repository_creation_template(prefix=prefix, appliedFor=["CREATE_ON_PUSH"]))
+    template = template_of(ecr.create_repository_creation_template(prefix=prefix, appliedFor=["REPLICATION"]))
 
     assert template["prefix"] == prefix
     assert prefixes(ecr) == [prefix]
@@ -173,7 +179,7 @@ def test_a_prefix_has_one_template(ecr: Any, fake_ecr: FakeEcr, existing: str, p
     before = state_of(fake_ecr)
 
     with pytest.raises(ClientError) as excinfo:
-        ecr.create_repository_creation_template(prefix=prefix, appliedFor=["CREATE_ON_PUSH"])
+        ecr.create_repository_creation_template(prefix=prefix, appliedFor=["PULL_THROUGH_CACHE"])
 
     assert error_of(excinfo) == ("TemplateAlreadyExistsException", ALREADY_EXISTS)
     assert state_of(fake_ecr) == before
@@ -218,7 +224,7 @@ INVALID_MEMBERS = [
         {"encryptionConfiguration": {"encryptionType": "KMS", "kmsKey": "alias/mine"}},
         "InvalidParameterException",
         "Invalid parameter at 'encryptionConfiguration.kmsKey' failed to satisfy constraint: 'must satisfy "
-        "regular expression '^$|arn:aws[a-z0-9-]*:kms:[a-z0-9-]+:[0-9]{12}:key\\/[a-z0-9-]+''",
+        f"regular expression '{KMS_KEY_PATTERN}''",
         id="key-alias-not-arn",
     ),
     pytest.param(
@@ -253,14 +259,14 @@ INVALID_MEMBERS = [
         {"appliedFor": ["CREATE_ON_PULL"]},
         "InvalidParameterException",
         "Invalid parameter at 'appliedFor.1' failed to satisfy constraint: "
-        "'Member must satisfy enum value set: [REPLICATION, PULL_THROUGH_CACHE, CREATE_ON_PUSH]'",
+        f"'Member must satisfy enum value set: [{', '.join(SCENARIOS)}]'",
         id="unknown-scenario",
     ),
     pytest.param(
         {"prefix": "Team"},
         "InvalidParameterException",
         "Invalid parameter at 'prefix' failed to satisfy constraint: 'must satisfy regular expression "
-        "'^([a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*(\\/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*\\/?|ROOT)$''",
+        f"'{PREFIX_PATTERN}''",
         id="prefix-upper-case",
     ),
 ]
@@ -310,7 +316,7 @@ def test_create_refuses_applying_to_nothing(ecr: Any, fake_ecr: FakeEcr) -> None
 @pytest.fixture
 def three_templates(ecr: Any) -> None:
     for prefix in ("ROOT", "team", "prod/"):
-        ecr.create_repository_creation_template(prefix=prefix, appliedFor=["CREATE_ON_PUSH"])
+        ecr.create_repository_creation_template(prefix=prefix, appliedFor=["REPLICATION"])
 
 
 @pytest.mark.usefixtures("three_templates")
@@ -376,7 +382,7 @@ def test_update_changes_what_it_names(ecr: Any, fake_ecr: FakeEcr) -> None:
         ecr.update_repository_creation_template(
             prefix="team/",
             description="after",
-            appliedFor=["CREATE_ON_PUSH"],
+            appliedFor=["PULL_THROUGH_CACHE"],
             imageTagMutability="MUTABLE_WITH_EXCLUSION",
             imageTagMutabilityExclusionFilters=[{"filterType": "WILDCARD", "filter": "release-*"}],
             lifecyclePolicy=LIFECYCLE_POLICY,
@@ -393,7 +399,7 @@ def test_update_changes_what_it_names(ecr: Any, fake_ecr: FakeEcr) -> None:
         "imageTagMutabilityExclusionFilters": [{"filterType": "WILDCARD", "filter": "release-*"}],
         "repositoryPolicy": POLICY_AS_STORED,
         "lifecyclePolicy": LIFECYCLE_AS_STORED,
-        "appliedFor": ["CREATE_ON_PUSH"],
+        "appliedFor": ["PULL_THROUGH_CACHE"],
         "createdAt": CREATED,
         "updatedAt": datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc),
     }
@@ -486,11 +492,7 @@ def test_delete_of_a_missing_template(ecr: Any, fake_ecr: FakeEcr) -> None:
 
 def test_templates_leave_existing_repositories_alone(ecr: Any) -> None:
     # Templates apply to repositories ECR creates itself, never to CreateRepository (§7.4).
-    ecr.create_repository_creation_template(
-        prefix="ROOT",
-        appliedFor=["CREATE_ON_PUSH", "REPLICATION", "PULL_THROUGH_CACHE"],
-        imageTagMutability="IMMUTABLE",
-    )
+    ecr.create_repository_creation_template(prefix="ROOT", appliedFor=SCENARIOS, imageTagMutability="IMMUTABLE")
 
     repository = ecr.create_repository(repositoryName="team/app")["repository"]
 

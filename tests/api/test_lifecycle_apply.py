@@ -15,6 +15,7 @@ from fake_ecr.lifecycle_runs import LifecycleRun
 
 from api.helpers import OCI_MANIFEST, Manifest, error_of, image_manifest, index_manifest, put, seed_blob
 from api.lifecycle_helpers import DAY, NOW, labels_of, policy, push_aged, rule
+from model_gates import needs_members
 
 REPO = "app"
 KEEP_ONE = policy(rule(1, "any", "imageCountMoreThan", 1))
@@ -100,6 +101,7 @@ def test_last_evaluated_at_moves_with_each_run(ecr: Any, fake_ecr: FakeEcr, repo
     assert [run.repository_name for run in runs] == [repo]
 
 
+@needs_members("DescribeImagesFilter", "imageStatus")
 def test_transition_then_expiry_from_the_archive(ecr: Any, fake_ecr: FakeEcr, repo: str) -> None:
     digests = push_aged(ecr, fake_ecr, repo, [("old", ["v1"], 40), ("new", ["v2"], 1)])
     text = policy(

@@ -15,6 +15,7 @@ from fake_ecr import FakeEcr
 
 from api.helpers import error_of
 from api.lifecycle_helpers import NOW, AgedImage, labels_of, policy, push_aged, rule
+from model_gates import modelled
 
 ACCOUNT = "123456789012"
 REPO = "app"
@@ -137,7 +138,7 @@ def test_worked_examples(
     for result in response["previewResults"]:
         label = {digest: label for label, digest in digests.items()}[result["imageDigest"]]
         assert result["action"] == {"type": "EXPIRE"}
-        assert result["storageClass"] == "STANDARD"
+        assert modelled("LifecyclePolicyPreviewResult", storageClass="STANDARD").items() <= result.items()
         assert sorted(result.get("imageTags", [])) == sorted(tags[label])
     # The preview is a dry run: every image is still there.
     listed = [d["imageDigest"] for d in ecr.describe_images(repositoryName=repo)["imageDetails"]]
@@ -158,14 +159,14 @@ def test_result_shape(ecr: Any, fake_ecr: FakeEcr, repo: str) -> None:
             "imagePushedAt": pushed,
             "action": {"type": "EXPIRE"},
             "appliedRulePriority": 1,
-            "storageClass": "STANDARD",
+            **modelled("LifecyclePolicyPreviewResult", storageClass="STANDARD"),
         },
         {
             "imageDigest": digests["untagged"],
             "imagePushedAt": datetime.fromtimestamp(NOW - 2 * 86_400, tz=timezone.utc),
             "action": {"type": "EXPIRE"},
             "appliedRulePriority": 1,
-            "storageClass": "STANDARD",
+            **modelled("LifecyclePolicyPreviewResult", storageClass="STANDARD"),
         },
     ]
 
@@ -184,11 +185,17 @@ def test_transitions_are_counted_apart(ecr: Any, fake_ecr: FakeEcr, repo: str) -
 
     assert acted_on(digests, response) == {"A": 2, "B": 2, "C": 1}
     actions = {r["imageDigest"]: r["action"] for r in response["previewResults"]}
-    assert actions[digests["A"]] == {"type": "TRANSITION", "targetStorageClass": "ARCHIVE"}
+    assert actions[digests["A"]] == {
+        "type": "TRANSITION",
+        **modelled("LifecyclePolicyRuleAction", targetStorageClass="ARCHIVE"),
+    }
     assert actions[digests["C"]] == {"type": "EXPIRE"}
     assert response["summary"] == {
         "expiringImageTotalCount": 1,
-        "transitioningImageTotalCounts": [{"targetStorageClass": "ARCHIVE", "imageTotalCount": 2}],
+        **modelled(
+            "LifecyclePolicyPreviewSummary",
+            transitioningImageTotalCounts=[{"targetStorageClass": "ARCHIVE", "imageTotalCount": 2}],
+        ),
     }
 
 

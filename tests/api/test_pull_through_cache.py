@@ -11,6 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from fake_ecr import FakeEcr
+from fake_ecr.service_model import service_model
 
 from api.helpers import error_of, image_manifest, put, state_of
 from registry.helpers import RegistryClient, basic, oci_error
@@ -27,6 +28,9 @@ NEEDS_CREDENTIAL = (
     "The specified upstream registry requires authentication. Specify a valid Secrets Manager ARN and try again"
 )
 UNREACHABLE = "The image or images were unable to be pulled using the pull through cache rule."
+#: What ECR quotes when it refuses a credential or an upstream registry, as the installed model words it.
+CREDENTIAL_PATTERN: str = service_model().shape_for("CredentialArn").metadata["pattern"]
+UPSTREAM_REGISTRIES: list[str] = list(service_model().shape_for("UpstreamRegistry").enum)
 
 
 @pytest.fixture(autouse=True)
@@ -147,7 +151,7 @@ INVALID_RULES = [
         },
         "InvalidParameterException",
         "Invalid parameter at 'credentialArn' failed to satisfy constraint: 'must satisfy regular expression "
-        "'^arn:aws(-\\w+)*:secretsmanager:[a-zA-Z0-9-:]+:secret:ecr\\-pullthroughcache\\/[a-zA-Z0-9\\/_+=.@-]+$''",
+        f"'{CREDENTIAL_PATTERN}''",
         id="secret-outside-ecr-pullthroughcache",
     ),
     pytest.param(
@@ -175,8 +179,7 @@ INVALID_RULES = [
         {"upstreamRegistry": "artifactory"},
         "InvalidParameterException",
         "Invalid parameter at 'upstreamRegistry' failed to satisfy constraint: 'Member must satisfy enum value set: "
-        "[ecr, ecr-public, quay, k8s, docker-hub, github-container-registry, azure-container-registry, "
-        "gitlab-container-registry, chainguard]'",
+        f"[{', '.join(UPSTREAM_REGISTRIES)}]'",
         id="unknown-upstream-name",
     ),
 ]

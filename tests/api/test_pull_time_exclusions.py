@@ -14,6 +14,11 @@ from fake_ecr import FakeEcr
 from fake_ecr.model.records import PullTimeUpdateExclusion
 
 from api.helpers import error_of, image_manifest, put, state_of
+from model_gates import needs_operations
+
+pytestmark = needs_operations(
+    "RegisterPullTimeUpdateExclusion", "DeregisterPullTimeUpdateExclusion", "ListPullTimeUpdateExclusions"
+)
 
 ACCOUNT = "123456789012"
 REPO = "app"

@@ -12,6 +12,9 @@ from botocore.exceptions import ClientError
 from fake_ecr import FakeEcr
 
 from api.helpers import OCI_MANIFEST, Manifest, error_of, image_manifest, put, state_of
+from model_gates import needs_operations
+
+pytestmark = needs_operations("ListImageReferrers")
 
 ACCOUNT = "123456789012"
 REPO = "app"

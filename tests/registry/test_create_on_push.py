@@ -11,6 +11,7 @@ import pytest
 
 from fake_ecr import FakeEcr
 
+from model_gates import needs_enum
 from registry.helpers import RegistryClient, build_image, oci_error, push_image, put_manifest
 
 ACCOUNT = "123456789012"
@@ -27,6 +28,8 @@ LIFECYCLE_POLICY = json.dumps(
         ]
     }
 )
+#: Templates for pushes: a client built from a model without the scenario cannot create one.
+needs_create_on_push = needs_enum("RCTAppliedFor", "CREATE_ON_PUSH")
 
 
 def unknown(name: str) -> tuple[str, str]:
@@ -68,6 +71,7 @@ def test_a_push_to_a_missing_repository_fails(ecr: Any, registry: RegistryClient
 # --- with a template ------------------------------------------------------------------------------------
 
 
+@needs_create_on_push
 def test_a_push_creates_the_repository(ecr: Any, fake_ecr: FakeEcr, registry: RegistryClient) -> None:
     template(ecr, "ROOT", "CREATE_ON_PUSH")
     image = build_image()
@@ -81,6 +85,7 @@ def test_a_push_creates_the_repository(ecr: Any, fake_ecr: FakeEcr, registry: Re
     assert repository(ecr, "team/app")["repositoryUri"] == f"{fake_ecr.registry_host(ACCOUNT, 'us-east-1')}/team/app"
 
 
+@needs_create_on_push
 def test_the_first_request_of_a_push_creates_it(ecr: Any, registry: RegistryClient) -> None:
     template(ecr, "ROOT", "CREATE_ON_PUSH")
 
@@ -90,6 +95,7 @@ def test_the_first_request_of_a_push_creates_it(ecr: Any, registry: RegistryClie
     assert repository_names(ecr) == ["team/app"]
 
 
+@needs_create_on_push
 def test_a_manifest_put_creates_it_before_its_blobs_are_checked(ecr: Any, registry: RegistryClient) -> None:
     template(ecr, "ROOT", "CREATE_ON_PUSH")
 
@@ -100,6 +106,7 @@ def test_a_manifest_put_creates_it_before_its_blobs_are_checked(ecr: Any, regist
     assert repository_names(ecr) == ["team/app"]
 
 
+@needs_create_on_push
 def test_the_template_settings_are_applied(ecr: Any, registry: RegistryClient) -> None:
     template(
         ecr,
@@ -130,6 +137,7 @@ def test_the_template_settings_are_applied(ecr: Any, registry: RegistryClient) -
     assert (again.status_code, oci_error(again)[0]) == (400, "TAG_INVALID")
 
 
+@needs_create_on_push
 def test_kms_without_a_key_uses_the_aws_managed_key(ecr: Any, registry: RegistryClient) -> None:
     template(ecr, "ROOT", "CREATE_ON_PUSH", encryptionConfiguration={"encryptionType": "KMS"})
     explicit = ecr.create_repository(repositoryName="made/by-hand", encryptionConfiguration={"encryptionType": "KMS"})
@@ -140,6 +148,7 @@ def test_kms_without_a_key_uses_the_aws_managed_key(ecr: Any, registry: Registry
     assert repository(ecr, "team/app")["encryptionConfiguration"] == explicit["repository"]["encryptionConfiguration"]
 
 
+@needs_create_on_push
 @pytest.mark.parametrize(
     ("name", "mutability"),
     [
@@ -176,6 +185,7 @@ def test_the_most_specific_template_applies(ecr: Any, registry: RegistryClient, 
     assert repository(ecr, name)["imageTagMutability"] == mutability
 
 
+@needs_create_on_push
 def test_a_name_no_template_covers_still_fails(ecr: Any, registry: RegistryClient) -> None:
     template(ecr, "team", "CREATE_ON_PUSH")
 
@@ -185,6 +195,7 @@ def test_a_name_no_template_covers_still_fails(ecr: Any, registry: RegistryClien
     assert repository_names(ecr) == []
 
 
+@needs_create_on_push
 def test_an_existing_repository_is_left_as_it_is(ecr: Any, registry: RegistryClient) -> None:
     template(ecr, "ROOT", "CREATE_ON_PUSH", imageTagMutability="IMMUTABLE")
     ecr.create_repository(repositoryName="team/app")
@@ -194,6 +205,7 @@ def test_an_existing_repository_is_left_as_it_is(ecr: Any, registry: RegistryCli
     assert repository(ecr, "team/app")["imageTagMutability"] == "MUTABLE"
 
 
+@needs_create_on_push
 def test_a_name_ecr_would_refuse_is_not_created(ecr: Any, registry: RegistryClient) -> None:
     template(ecr, "ROOT", "CREATE_ON_PUSH")
 
@@ -203,6 +215,7 @@ def test_a_name_ecr_would_refuse_is_not_created(ecr: Any, registry: RegistryClie
     assert repository_names(ecr) == []
 
 
+@needs_create_on_push
 def test_unauthenticated_pushes_create_nothing(ecr: Any, registry: RegistryClient) -> None:
     template(ecr, "ROOT", "CREATE_ON_PUSH")
 
@@ -212,6 +225,7 @@ def test_unauthenticated_pushes_create_nothing(ecr: Any, registry: RegistryClien
     assert repository_names(ecr) == []
 
 
+@needs_create_on_push
 def test_put_image_does_not_create_repositories(ecr: Any) -> None:
     # Creation on push is the registry's; PutImage still needs the repository (UNCONFIRMED judgement call).
     template(ecr, "ROOT", "CREATE_ON_PUSH")
