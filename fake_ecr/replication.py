@@ -1,7 +1,7 @@
 """Replication: every push copied at once into the registries the replication configuration names (§7.2).
 Replication backfills, too, which copy the images already there on the fake's clock.
 
-Owns the push listener that replicates.  ECR replicates an image pushed to a repository that a
+Owns the push and delete listeners that replicate.  ECR replicates an image pushed to a repository that a
 rule of the registry's replication configuration applies to into each destination registry (another
 region, another account) within about 30 minutes [UG23:replication]; fake-ecr copies it while the
 push completes, into the destination (account, region) of the same ``Backend``:
@@ -13,11 +13,29 @@ push completes, into the destination (account, region) of the same ``Backend``:
   with each of its tags; a tag the destination holds immutably already is not moved: the image is
   stored there untagged [UG23:replication] (§7.1);
 - one hop only: what replication pushes into a registry is not replicated on from there;
-- deletes are not replicated, nor repository settings or policies, and images pushed before the
-  configuration stay where they are [UG23:replication];
+- repository settings and policies are not replicated, and images pushed before the configuration stay
+  where they are [UG23:replication];
 - fake-ecr enforces no policies, so a destination registry's policy need not allow ``ecr:ReplicateImage``.
 
 Each image records the destinations it was copied to, for DescribeImageReplicationStatus.
+
+Deletions replicate only from a rule with ``deleteReplication`` enabled, to that rule's destinations,
+for the repositories it applies to (botocore's ECR model, ReplicationRule; "Replicating image deletions
+in Amazon ECR", https://docs.aws.amazon.com/AmazonECR/latest/userguide/replication-delete.html).  The
+delete listener replays them at once, through each destination's own ``delete_images``:
+
+- documented: a tag removed from an image that keeps other tags is removed from that image in each
+  destination; an image deleted - by digest, by removing its last tag, or expired by a lifecycle
+  policy - is deleted with all its tags in each destination.  BatchDeleteImage and the registry's
+  manifest DELETE are the same delete, so both replicate;
+- best readings, UNCONFIRMED: a destination tag that names another image than the source's stays; a
+  removed tag that is the last one of the image in a destination deletes the image there, as removing
+  an image's last tag does; deleting a repository (even with ``force``) is not replicated, nor are its
+  images' deletions - the documentation names image deletions and tag removals only; moving a tag by a
+  push is no tag removal (the push replicates the move); archiving is no deletion;
+- what a destination no longer holds (image, tag, repository) is skipped without an error, and a
+  destination image a manifest list there still references stays (ImageReferencedByManifestList);
+- one hop only, as pushes: what a replicated deletion removes is not replicated on from there.
 
 Also owns running replication backfills, the way to copy images pushed before the configuration
 (StartReplicationBackfill and the calls that read or stop one,
@@ -40,7 +58,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from fake_ecr import errors
-from fake_ecr.model import Backend, ImageId, ImageRecord, PutImageResult, Registry
+from fake_ecr.model import Backend, Deletion, ImageId, ImageRecord, PutImageResult, Registry
 from fake_ecr.model.records import (
     BackfillReplication,
     ReplicationBackfill,
@@ -57,7 +75,8 @@ def destinations_for(rules: tuple[ReplicationRule, ...], repository_name: str) -
 
 
 def replicate_pushes(backend: Backend) -> None:
-    """Make every push into ``backend``'s registries replicate as their replication configurations say."""
+    """Make every push into ``backend``'s registries, and every deletion there from a repository that a
+    rule with ``deleteReplication`` enabled applies to, replicate as their replication configurations say."""
     _replicator_for(backend)
 
 
@@ -66,22 +85,24 @@ _REPLICATORS_LOCK = threading.Lock()
 
 
 def _replicator_for(backend: Backend) -> _Replicator:
-    """The copier of ``backend``: made and hooked to its pushes on first use."""
+    """The copier of ``backend``: made and hooked to its pushes and deletions on first use."""
     with _REPLICATORS_LOCK:
         replicator = _REPLICATORS.get(backend)
         if replicator is None:
             replicator = _REPLICATORS[backend] = _Replicator(backend)
             backend.push_listeners.append(replicator.pushed)
+            backend.delete_listeners.append(replicator.deleted)
         return replicator
 
 
 class _Replicator:
-    """The one copier of a backend: its push listener, and the replications of its backfills."""
+    """The one copier of a backend: its push and delete listeners, and the replications of its backfills."""
 
     def __init__(self, backend: Backend) -> None:
         # A weak reference: the backends' table holds this object, which must not keep its backend alive.
         self._backend = weakref.ref(backend)
-        # Pushes and backfills copy with the backend's one lock held, so only one thread is ever inside.
+        # Pushes, deletions and backfills replicate with the backend's one lock held, so only one thread
+        # is ever inside.
         self._replicating = False
 
     def pushed(self, registry: Registry, repository_name: str, result: PutImageResult) -> None:
@@ -117,6 +138,21 @@ class _Replicator:
 
         registry.modify_image(repository_name, ImageId(image.image_digest), with_destinations)
 
+    def deleted(self, registry: Registry, repository_name: str, deletion: Deletion) -> None:
+        if self._replicating:
+            return  # a deletion replication itself makes: one hop only
+        rules = tuple(rule for rule in registry.settings.replication_rules if rule.delete_replication)
+        destinations = destinations_for(rules, repository_name)
+        backend = self._backend()
+        assert backend is not None, "a registry outlived its backend"
+        self._replicating = True
+        try:
+            for destination in destinations:
+                target = backend.registry(destination.registry_id, destination.region)
+                _replicate_deletion(target, repository_name, deletion)
+        finally:
+            self._replicating = False
+
 
 def _replicate(
     source: Registry, target: Registry, repository_name: str, image: ImageRecord, image_tags: Sequence[str]
@@ -129,6 +165,22 @@ def _replicate(
     _copy_contents(source, target, repository_name, image, held)
     for image_tag in image_tags or (None,):
         _put(target, repository_name, image, image_tag)
+
+
+def _replicate_deletion(target: Registry, repository_name: str, deletion: Deletion) -> None:
+    """Remove from the target's repository the tags and images the deletion removed from the source's,
+    where the target holds them, as one BatchDeleteImage there."""
+    try:
+        held = target.images(repository_name)
+    except errors.RepositoryNotFound:
+        return
+    tagged = {tag: view.image.image_digest for view in held for tag in view.image_tags}
+    untag = [ImageId(None, tag) for digest, tag in deletion.untagged if tagged.get(tag) == digest]
+    gone = {view.image.image_digest for view in deletion.deleted}
+    # Newest first: a manifest list goes before the images it lists, which were stored before it and
+    # cannot go while it stays (ImageReferencedByManifestList), whatever order the source took them in.
+    delete = [ImageId(view.image.image_digest) for view in reversed(held) if view.image.image_digest in gone]
+    target.delete_images(repository_name, [*untag, *delete])
 
 
 def _copy_contents(

@@ -4,9 +4,9 @@ Replication backfills too: StartReplicationBackfill, StopReplicationBackfill,
 DescribeReplicationBackfillResults and ListReplicationBackfills.
 
 Owns these operations' request rules and wire shapes (ReplicationConfiguration, the backfill shapes).
-Replicating pushes and running backfills is ``fake_ecr.replication``'s business: pushes are copied at
-once into the destination registries of the same fake, so every destination reports COMPLETE; a
-backfill's replications are due on the fake's clock.
+Replicating pushes (and deletions, where a rule enables ``deleteReplication``) and running backfills is
+``fake_ecr.replication``'s business: pushes are copied at once into the destination registries of the
+same fake, so every destination reports COMPLETE; a backfill's replications are due on the fake's clock.
 Must not import werkzeug or ``fake_ecr.registry``.
 """
 
@@ -41,7 +41,14 @@ COMPLETE = "COMPLETE"
 
 
 def replication_configuration(settings: RegistrySettings) -> dict[str, Any]:
-    """The ReplicationConfiguration shape: rules as put, filters only where a rule has them."""
+    """The ReplicationConfiguration shape: rules as put, filters and ``deleteReplication`` only where a
+    rule has them.
+
+    ``deleteReplication`` is optional, and without it a rule replicates no deletions (botocore's ECR
+    model, ReplicationRule): a rule put without it is shown without it, one put with it shows it as put,
+    ``false`` included - UNCONFIRMED: whether ECR fills in ``{"enabled": false}`` or drops an explicit
+    ``false`` is not documented.
+    """
     rules = []
     for rule in settings.replication_rules:
         wire: dict[str, Any] = {
@@ -49,13 +56,20 @@ def replication_configuration(settings: RegistrySettings) -> dict[str, Any]:
         }
         if rule.repository_filters:
             wire["repositoryFilters"] = [{"filter": f, "filterType": PREFIX_MATCH} for f in rule.repository_filters]
+        if rule.delete_replication is not None:
+            wire["deleteReplication"] = {"enabled": rule.delete_replication}
         rules.append(wire)
     return {"rules": rules}
 
 
 def _rule(rule: dict[str, Any]) -> ReplicationRule:
     destinations = tuple(ReplicationDestination(d["region"], d["registryId"]) for d in rule["destinations"])
-    return ReplicationRule(destinations, tuple(f["filter"] for f in rule.get("repositoryFilters") or ()))
+    delete_replication = rule.get("deleteReplication")
+    return ReplicationRule(
+        destinations,
+        tuple(f["filter"] for f in rule.get("repositoryFilters") or ()),
+        None if delete_replication is None else delete_replication["enabled"],
+    )
 
 
 @operation("PutReplicationConfiguration")

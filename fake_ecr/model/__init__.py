@@ -16,11 +16,12 @@ from fake_ecr.model.records import (
     ScanningRule,
     TagMutabilityFilter,
 )
-from fake_ecr.model.registry import PutImageResult, Registry
+from fake_ecr.model.registry import Deletion, PutImageResult, Registry
 
 __all__ = [
     "Backend",
     "BlobInfo",
+    "Deletion",
     "ImageFailure",
     "ImageId",
     "ImageRecord",

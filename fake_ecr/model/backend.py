@@ -1,8 +1,13 @@
 """The root of one fake's state: every registry, keyed by account and region.
 
 Owns the one ``threading.RLock`` all model methods take, the clock, and the
-registries, created on first use.  A fresh state for a test is a new
-``Backend`` swapped in, never fields cleared (design.md "State").
+registries.  A fresh state for a test is a new ``Backend`` swapped in, never
+fields cleared (design.md "State").
+
+Registries are stored only when something is written to them (``registry``),
+at most ``max_registries`` of them; reading one that holds nothing yet
+(``registry_or_empty``) answers from an empty registry that is not kept, so
+naming accounts and regions costs no memory (and, above the model, no port).
 
 Must not import werkzeug, botocore or anything above ``fake_ecr.model``.
 """
@@ -12,32 +17,56 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from fake_ecr import errors
 from fake_ecr.clock import Clock
-from fake_ecr.model.registry import PutImageResult, Registry
+from fake_ecr.model.registry import Deletion, PutImageResult, Registry
 
 #: Called after every successful push, with the lock held: (registry, repository name, result).
 PushListener = Callable[[Registry, str, PutImageResult], None]
+#: Called after every delete that removed tags or images (not a repository's deletion), with the lock
+#: held: (registry, repository name, what it removed).
+DeleteListener = Callable[[Registry, str, Deletion], None]
 
 
 class Backend:
     """All registries of one fake ECR (one per account and region)."""
 
-    def __init__(self, clock: Clock | None = None) -> None:
+    def __init__(self, clock: Clock | None = None, *, max_registries: int | None = None) -> None:
         self.clock = clock if clock is not None else Clock()
+        #: how many registries may be stored (None: no limit)
+        self.max_registries = max_registries
         self.lock = threading.RLock()
         self._registries: dict[tuple[str, str], Registry] = {}
         self.push_listeners: list[PushListener] = []
+        self.delete_listeners: list[DeleteListener] = []
 
     def registry(self, registry_id: str, region: str) -> Registry:
-        """The registry of ``registry_id`` in ``region``, created empty on first use."""
+        """The registry of ``registry_id`` in ``region``, stored empty on first use (to be written to).
+
+        Raises ``TooManyRegistries`` when storing it would pass ``max_registries``.
+        """
         key = (registry_id, region)
         registry = self._registries.get(key)
         if registry is None:
             with self.lock:
-                registry = self._registries.setdefault(
-                    key, Registry(registry_id, region, self.lock, self.clock, self._pushed)
-                )
+                registry = self._registries.get(key)
+                if registry is None:
+                    if self.max_registries is not None and len(self._registries) >= self.max_registries:
+                        raise errors.TooManyRegistries(registry_id, region, self.max_registries)
+                    registry = self._registries[key] = self._empty_registry(registry_id, region)
         return registry
+
+    def stored_registry(self, registry_id: str, region: str) -> Registry | None:
+        """The registry of ``registry_id`` in ``region`` if something was ever written to it."""
+        return self._registries.get((registry_id, region))
+
+    def registry_or_empty(self, registry_id: str, region: str) -> Registry:
+        """The stored registry, else an empty one that is not kept: for reads, which must not store anything."""
+        registry = self._registries.get((registry_id, region))
+        return registry if registry is not None else self._empty_registry(registry_id, region)
+
+    def _empty_registry(self, registry_id: str, region: str) -> Registry:
+        return Registry(registry_id, region, self.lock, self.clock, on_push=self._pushed, on_delete=self._deleted)
 
     def registries(self) -> list[Registry]:
         with self.lock:
@@ -46,3 +75,7 @@ class Backend:
     def _pushed(self, registry: Registry, repository_name: str, result: PutImageResult) -> None:
         for listener in self.push_listeners:
             listener(registry, repository_name, result)
+
+    def _deleted(self, registry: Registry, repository_name: str, deletion: Deletion) -> None:
+        for listener in self.delete_listeners:
+            listener(registry, repository_name, deletion)

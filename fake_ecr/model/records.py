@@ -300,6 +300,9 @@ class ReplicationRule:
     destinations: tuple[ReplicationDestination, ...]
     #: Repository name prefixes; empty: every repository.
     repository_filters: tuple[str, ...] = ()
+    #: ``deleteReplication.enabled`` as put: whether the rule also replicates image deletions and tag
+    #: removals (``fake_ecr.replication``); ``None`` when the rule was put without it, which does not.
+    delete_replication: bool | None = None
 
     def applies_to(self, repository_name: str) -> bool:
         # PREFIX_MATCH is a prefix of the whole name, not of its path components [M:doc RepositoryFilter].

@@ -112,6 +112,18 @@ class PutImageResult:
     image_created: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Deletion:
+    """What one delete took from a repository (BatchDeleteImage, manifest DELETE, lifecycle expiry).
+
+    ``untagged``: (digest, tag) of each tag taken off an image that stays; ``deleted``: each image
+    deleted, as it was, with the tags it had.
+    """
+
+    untagged: tuple[tuple[str, str], ...]
+    deleted: tuple[ImageView, ...]
+
+
 #: What one lifecycle evaluation decides for a repository: (digests to expire, digests to archive).
 LifecycleDecision = tuple[Collection[str], Collection[str]]
 
@@ -136,10 +148,13 @@ class Registry:
         region: str,
         lock: threading.RLock,
         clock: Clock,
+        *,
         on_push: Callable[[Registry, str, PutImageResult], None] | None = None,
+        on_delete: Callable[[Registry, str, Deletion], None] | None = None,
     ) -> None:
         self.registry_id = registry_id
         self._on_push = on_push
+        self._on_delete = on_delete
         self.region = region
         self._lock = lock
         self._clock = clock
@@ -407,6 +422,8 @@ class Registry:
         """BatchDeleteImage: a tag alone untags; a digest deletes the image and its tags (§2.2)."""
         deleted: list[ImageId] = []
         failures: list[ImageFailure] = []
+        untagged: list[tuple[str, str]] = []
+        removed: list[ImageView] = []
         with self._lock:
             repository = self._repository(repository_name)
             for image_id in image_ids:
@@ -420,12 +437,15 @@ class Registry:
                     if remaining:
                         del repository.tags[image_id.image_tag]
                         deleted.append(ImageId(digest, image_id.image_tag))
+                        untagged.append((digest, image_id.image_tag))
                         continue
                 if repository.parents_of(digest):
                     failures.append(ImageFailure(image_id, "ImageReferencedByManifestList", REFERENCED_BY_INDEX_REASON))
                     continue
                 tags = repository.remove_image(digest)
                 deleted.extend([ImageId(digest, tag) for tag in tags] or [ImageId(digest, None)])
+                removed.append(ImageView(image, tags))
+            self._deleted(repository_name, Deletion(tuple(untagged), tuple(removed)))
         return deleted, failures
 
     def images(self, repository_name: str) -> list[ImageView]:
@@ -522,7 +542,13 @@ class Registry:
             for view in archived:
                 repository.images[view.image.image_digest] = moved_to_archive(view.image, evaluated_at)
             repository.record = replace(repository.record, lifecycle_last_evaluated_at=evaluated_at)
+            self._deleted(repository_name, Deletion((), tuple(expired)))
             return LifecycleChanges(tuple(expired), tuple(archived))
+
+    def _deleted(self, repository_name: str, deletion: Deletion) -> None:
+        """Tell the delete listener what a delete took, if anything (call with the lock held)."""
+        if (deletion.untagged or deletion.deleted) and self._on_delete is not None:
+            self._on_delete(self, repository_name, deletion)
 
     @staticmethod
     def _with_referrers(repository: _Repository, image_digests: Iterable[str]) -> list[str]:
