@@ -54,7 +54,8 @@ from __future__ import annotations
 import threading
 import uuid
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 from fake_ecr import errors
@@ -122,15 +123,9 @@ class _Replicator:
         destinations: Sequence[ReplicationDestination],
     ) -> None:
         """Copy the image with these tags (none: untagged) into each destination; call with the lock held."""
-        backend = self._backend()
-        assert backend is not None, "a registry outlived its backend"
-        self._replicating = True
-        try:
-            for destination in destinations:
-                target = backend.registry(destination.registry_id, destination.region)
+        with self._replicating_into(destinations) as targets:
+            for target in targets:
                 _replicate(registry, target, repository_name, image, image_tags)
-        finally:
-            self._replicating = False
 
         def with_destinations(record: ImageRecord) -> ImageRecord:
             known = dict.fromkeys((*record.replication_destinations, *destinations))
@@ -142,14 +137,19 @@ class _Replicator:
         if self._replicating:
             return  # a deletion replication itself makes: one hop only
         rules = tuple(rule for rule in registry.settings.replication_rules if rule.delete_replication)
-        destinations = destinations_for(rules, repository_name)
+        with self._replicating_into(destinations_for(rules, repository_name)) as targets:
+            for target in targets:
+                _replicate_deletion(target, repository_name, deletion)
+
+    @contextmanager
+    def _replicating_into(self, destinations: Sequence[ReplicationDestination]) -> Iterator[Iterator[Registry]]:
+        """The destinations' registries, each looked up as the caller comes to it; what the caller writes
+        there meanwhile is replication's own, which the listeners do not replicate on (one hop only)."""
         backend = self._backend()
         assert backend is not None, "a registry outlived its backend"
         self._replicating = True
         try:
-            for destination in destinations:
-                target = backend.registry(destination.registry_id, destination.region)
-                _replicate_deletion(target, repository_name, deletion)
+            yield (backend.registry(d.registry_id, d.region) for d in destinations)
         finally:
             self._replicating = False
 

@@ -162,31 +162,32 @@ def _result(replication: BackfillReplication) -> dict[str, Any]:
     return wire
 
 
+def _started_or_stopped(registry: Registry, backfill: ReplicationBackfill, status: str) -> Response:
+    """What StartReplicationBackfill and StopReplicationBackfill answer (their responses have the same
+    members): the backfill, with the status the call answers (PREPARING, STOPPING) rather than the one it
+    is stored with."""
+    return {
+        "registryId": registry.registry_id,
+        "replicationBackfillId": backfill.replication_backfill_id,
+        "destination": _destination(backfill.destination),
+        "status": status,
+        "startedAt": backfill.started_at,
+    }
+
+
 @operation("StartReplicationBackfill")
 def start_replication_backfill(call: Call, params: Params) -> Response:
     registry = _backfill_registry(call, params)
     destination = ReplicationDestination(params["destination"]["region"], params["destination"]["registryId"])
     backfill = start_backfill(call.fake.backend, registry, destination, call.fake.settings.replication_backfill_delay)
-    return {
-        "replicationBackfillId": backfill.replication_backfill_id,
-        "registryId": registry.registry_id,
-        "destination": _destination(backfill.destination),
-        "status": PREPARING,
-        "startedAt": backfill.started_at,
-    }
+    return _started_or_stopped(registry, backfill, PREPARING)
 
 
 @operation("StopReplicationBackfill")
 def stop_replication_backfill(call: Call, params: Params) -> Response:
     registry = _backfill_registry(call, params)
     backfill = stop_backfill(call.fake.backend, registry, params["replicationBackfillId"])
-    return {
-        "registryId": registry.registry_id,
-        "replicationBackfillId": backfill.replication_backfill_id,
-        "destination": _destination(backfill.destination),
-        "status": STOPPING,
-        "startedAt": backfill.started_at,
-    }
+    return _started_or_stopped(registry, backfill, STOPPING)
 
 
 @operation("DescribeReplicationBackfillResults")

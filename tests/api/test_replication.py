@@ -12,18 +12,23 @@ from botocore.exceptions import ClientError
 from fake_ecr import FakeEcr
 from fake_ecr.service_model import service_model
 
-from api.helpers import Manifest, error_of, image_manifest, index_manifest, put, state_of
+from api.helpers import error_of, image_manifest, index_manifest, put, state_of
+from api.replication_helpers import (
+    ACCOUNT,
+    CROSS_ACCOUNT,
+    CROSS_REGION,
+    OTHER_ACCOUNT,
+    OTHER_REGION,
+    REGION,
+    REPO,
+    THIRD_ACCOUNT,
+    configure,
+    images_in,
+    pushed,
+    rule,
+)
 from registry.helpers import RegistryClient, basic, build_image, push_image
 
-ACCOUNT = "123456789012"
-OTHER_ACCOUNT = "210987654321"
-THIRD_ACCOUNT = "333333333333"
-REGION = "us-east-1"
-OTHER_REGION = "eu-west-1"
-REPO = "team/app"
-#: Another region of the same account, and another account in the same region.
-CROSS_REGION = {"region": OTHER_REGION, "registryId": ACCOUNT}
-CROSS_ACCOUNT = {"region": REGION, "registryId": OTHER_ACCOUNT}
 #: Rules a configuration may have: the installed model's limit (10 before botocore 1.44, 25 since).
 MAX_RULES: int = service_model().shape_for("ReplicationRuleList").metadata["max"]
 SAME_AS_SOURCE = (
@@ -36,36 +41,6 @@ SAME_AS_SOURCE = (
 def registry_in_use(fake_ecr: FakeEcr) -> None:
     """The caller's registry exists before a call, so state comparisons see only what the call did."""
     fake_ecr.registry()
-
-
-def configure(ecr: Any, *rules: dict[str, Any]) -> dict[str, Any]:
-    response = ecr.put_replication_configuration(replicationConfiguration={"rules": list(rules)})
-    return response["replicationConfiguration"]  # type: ignore[no-any-return]
-
-
-def rule(*destinations: dict[str, str], filters: tuple[str, ...] = ()) -> dict[str, Any]:
-    wire: dict[str, Any] = {"destinations": list(destinations)}
-    if filters:
-        wire["repositoryFilters"] = [{"filter": f, "filterType": "PREFIX_MATCH"} for f in filters]
-    return wire
-
-
-def pushed(
-    ecr: Any, fake_ecr: FakeEcr, repository: str = REPO, tag: str | None = "v1", seed: str = "image"
-) -> Manifest:
-    """An image PutImage'd into ``repository`` (created if missing) under ``tag``."""
-    if repository not in [r["repositoryName"] for r in ecr.describe_repositories()["repositories"]]:
-        ecr.create_repository(repositoryName=repository)
-    manifest = image_manifest(fake_ecr, repository, seed)
-    put(ecr, repository, manifest, tag)
-    return manifest
-
-
-def images_in(fake_ecr: FakeEcr, destination: dict[str, str], repository: str = REPO) -> dict[str, list[str]]:
-    """digest -> tags of the destination's repository, as DescribeImages there shows them."""
-    client = fake_ecr.client(region_name=destination["region"])
-    details = client.describe_images(repositoryName=repository, registryId=destination["registryId"])
-    return {d["imageDigest"]: d.get("imageTags", []) for d in details["imageDetails"]}
 
 
 def statuses(ecr: Any, image_id: dict[str, str], repository: str = REPO) -> list[dict[str, str]]:
@@ -98,7 +73,7 @@ def test_no_rules_turn_replication_off(ecr: Any, fake_ecr: FakeEcr) -> None:
     configure(ecr, rule(CROSS_REGION))
 
     assert configure(ecr) == {"rules": []}
-    pushed(ecr, fake_ecr)
+    pushed(ecr, fake_ecr, "v1")
 
     assert ecr.describe_registry()["replicationConfiguration"] == {"rules": []}
     with pytest.raises(ClientError) as excinfo:
@@ -179,7 +154,7 @@ def test_25_unique_destinations_are_allowed(ecr: Any) -> None:
 def test_a_push_is_copied_to_the_destination(ecr: Any, fake_ecr: FakeEcr, destination: dict[str, str]) -> None:
     configure(ecr, rule(destination))
 
-    manifest = pushed(ecr, fake_ecr)
+    manifest = pushed(ecr, fake_ecr, "v1")
 
     assert images_in(fake_ecr, destination) == {manifest.digest: ["v1"]}
     client = fake_ecr.client(region_name=destination["region"])
@@ -199,7 +174,7 @@ def test_every_destination_of_every_matching_rule(ecr: Any, fake_ecr: FakeEcr) -
     third = {"region": OTHER_REGION, "registryId": THIRD_ACCOUNT}
     configure(ecr, rule(CROSS_REGION, CROSS_ACCOUNT), rule(CROSS_ACCOUNT, third, filters=("team/",)))
 
-    manifest = pushed(ecr, fake_ecr)
+    manifest = pushed(ecr, fake_ecr, "v1")
 
     for destination in (CROSS_REGION, CROSS_ACCOUNT, third):
         assert images_in(fake_ecr, destination) == {manifest.digest: ["v1"]}
@@ -223,7 +198,7 @@ def test_every_destination_of_every_matching_rule(ecr: Any, fake_ecr: FakeEcr) -
 def test_filters_match_name_prefixes(ecr: Any, fake_ecr: FakeEcr, repository: str, replicated: bool) -> None:
     configure(ecr, rule(CROSS_ACCOUNT, filters=("team",)))
 
-    pushed(ecr, fake_ecr, repository)
+    pushed(ecr, fake_ecr, "v1", repository=repository)
 
     names = [r["repositoryName"] for r in ecr.describe_repositories(registryId=OTHER_ACCOUNT)["repositories"]]
     assert names == ([repository] if replicated else [])
@@ -239,7 +214,7 @@ def test_the_destination_repository_gets_the_defaults(ecr: Any, fake_ecr: FakeEc
         tags=[{"Key": "team", "Value": "a"}],
     )
 
-    pushed(ecr, fake_ecr)
+    pushed(ecr, fake_ecr, "v1")
 
     # Settings and policies are not replicated (§7.2).
     repository = ecr.describe_repositories(registryId=OTHER_ACCOUNT)["repositories"][0]
@@ -264,7 +239,7 @@ def test_the_destination_repository_follows_a_replication_template(ecr: Any, fak
     destination.create_repository_creation_template(prefix="team", appliedFor=["PULL_THROUGH_CACHE"])
     configure(ecr, rule(CROSS_REGION))
 
-    pushed(ecr, fake_ecr)
+    pushed(ecr, fake_ecr, "v1")
 
     repository = destination.describe_repositories()["repositories"][0]
     assert repository["imageTagMutability"] == "IMMUTABLE"
@@ -279,7 +254,7 @@ def test_a_source_template_does_not_shape_the_destination(ecr: Any, fake_ecr: Fa
     ecr.create_repository_creation_template(prefix="ROOT", appliedFor=["REPLICATION"], imageTagMutability="IMMUTABLE")
     configure(ecr, rule(CROSS_ACCOUNT))
 
-    pushed(ecr, fake_ecr)
+    pushed(ecr, fake_ecr, "v1")
 
     assert ecr.describe_repositories(registryId=OTHER_ACCOUNT)["repositories"][0]["imageTagMutability"] == "MUTABLE"
 
@@ -288,17 +263,17 @@ def test_an_existing_destination_repository_keeps_its_settings(ecr: Any, fake_ec
     configure(ecr, rule(CROSS_ACCOUNT))
     ecr.create_repository(repositoryName=REPO, registryId=OTHER_ACCOUNT, imageTagMutability="IMMUTABLE")
 
-    manifest = pushed(ecr, fake_ecr)
+    manifest = pushed(ecr, fake_ecr, "v1")
 
     assert images_in(fake_ecr, CROSS_ACCOUNT) == {manifest.digest: ["v1"]}
     assert ecr.describe_repositories(registryId=OTHER_ACCOUNT)["repositories"][0]["imageTagMutability"] == "IMMUTABLE"
 
 
 def test_images_pushed_before_the_configuration_stay(ecr: Any, fake_ecr: FakeEcr) -> None:
-    before = pushed(ecr, fake_ecr, tag="old")
+    before = pushed(ecr, fake_ecr, "old")
     configure(ecr, rule(CROSS_ACCOUNT))
 
-    after = pushed(ecr, fake_ecr, tag="new", seed="later")
+    after = pushed(ecr, fake_ecr, "new", seed="later")
 
     assert images_in(fake_ecr, CROSS_ACCOUNT) == {after.digest: ["new"]}
     assert statuses(ecr, {"imageDigest": before.digest}) == []
@@ -306,16 +281,16 @@ def test_images_pushed_before_the_configuration_stay(ecr: Any, fake_ecr: FakeEcr
 
 def test_a_tag_pushed_again_moves_in_the_destination_too(ecr: Any, fake_ecr: FakeEcr) -> None:
     configure(ecr, rule(CROSS_ACCOUNT))
-    first = pushed(ecr, fake_ecr, seed="first")
+    first = pushed(ecr, fake_ecr, "v1", seed="first")
 
-    second = pushed(ecr, fake_ecr, seed="second")
+    second = pushed(ecr, fake_ecr, "v1", seed="second")
 
     assert images_in(fake_ecr, CROSS_ACCOUNT) == {first.digest: [], second.digest: ["v1"]}
 
 
 def test_a_new_tag_on_an_image_is_replicated(ecr: Any, fake_ecr: FakeEcr) -> None:
     configure(ecr, rule(CROSS_ACCOUNT))
-    manifest = pushed(ecr, fake_ecr)
+    manifest = pushed(ecr, fake_ecr, "v1")
 
     put(ecr, REPO, manifest, "stable")
 
@@ -327,9 +302,9 @@ def test_an_immutable_destination_tag_leaves_the_replica_untagged(ecr: Any, fake
     # replicated untagged" [UG23:replication] (§7.1).
     configure(ecr, rule(CROSS_ACCOUNT))
     ecr.create_repository(repositoryName=REPO, registryId=OTHER_ACCOUNT, imageTagMutability="IMMUTABLE")
-    first = pushed(ecr, fake_ecr, seed="first")
+    first = pushed(ecr, fake_ecr, "v1", seed="first")
 
-    second = pushed(ecr, fake_ecr, seed="second")
+    second = pushed(ecr, fake_ecr, "v1", seed="second")
 
     assert images_in(fake_ecr, CROSS_ACCOUNT) == {first.digest: ["v1"], second.digest: []}
     assert images_in(fake_ecr, {"region": REGION, "registryId": ACCOUNT}) == {first.digest: [], second.digest: ["v1"]}
@@ -341,7 +316,7 @@ def test_replication_is_one_hop(ecr: Any, fake_ecr: FakeEcr) -> None:
     onward = {"region": REGION, "registryId": THIRD_ACCOUNT}
     configure(destination, rule(onward))
 
-    replicated = pushed(ecr, fake_ecr)
+    replicated = pushed(ecr, fake_ecr, "v1")
     destination_own = image_manifest(fake_ecr, REPO, "own", region=OTHER_REGION)
     put(destination, REPO, destination_own, "local")
 
@@ -354,7 +329,7 @@ def test_replication_is_one_hop(ecr: Any, fake_ecr: FakeEcr) -> None:
 
 def test_deletes_are_not_replicated(ecr: Any, fake_ecr: FakeEcr) -> None:
     configure(ecr, rule(CROSS_ACCOUNT))
-    manifest = pushed(ecr, fake_ecr)
+    manifest = pushed(ecr, fake_ecr, "v1")
 
     ecr.batch_delete_image(repositoryName=REPO, imageIds=[{"imageDigest": manifest.digest}])
     ecr.delete_repository(repositoryName=REPO)
@@ -419,7 +394,7 @@ def test_a_registry_push_is_replicated(ecr: Any, fake_ecr: FakeEcr) -> None:
 )
 def test_replication_status(ecr: Any, fake_ecr: FakeEcr, by: Any) -> None:
     configure(ecr, rule(CROSS_ACCOUNT))
-    manifest = pushed(ecr, fake_ecr)
+    manifest = pushed(ecr, fake_ecr, "v1")
     configure(ecr)  # turning replication off leaves what was replicated
 
     response = ecr.describe_image_replication_status(repositoryName=REPO, imageId=by(manifest))
@@ -432,14 +407,14 @@ def test_replication_status(ecr: Any, fake_ecr: FakeEcr, by: Any) -> None:
 
 
 def test_replication_status_without_replication(ecr: Any, fake_ecr: FakeEcr) -> None:
-    pushed(ecr, fake_ecr)
+    pushed(ecr, fake_ecr, "v1")
 
     assert statuses(ecr, {"imageTag": "v1"}) == []
 
 
 def test_replication_status_of_a_pushed_again_image_adds_destinations(ecr: Any, fake_ecr: FakeEcr) -> None:
     configure(ecr, rule(CROSS_ACCOUNT))
-    manifest = pushed(ecr, fake_ecr)
+    manifest = pushed(ecr, fake_ecr, "v1")
     configure(ecr, rule(CROSS_REGION))
 
     put(ecr, REPO, manifest, "v2")
@@ -473,7 +448,7 @@ def test_replication_status_of_a_pushed_again_image_adds_destinations(ecr: Any, 
 def test_replication_status_of_a_missing_image(
     ecr: Any, fake_ecr: FakeEcr, *, repository: str, image_id: dict[str, str], code: str, message: str
 ) -> None:
-    pushed(ecr, fake_ecr)
+    pushed(ecr, fake_ecr, "v1")
 
     with pytest.raises(ClientError) as excinfo:
         ecr.describe_image_replication_status(repositoryName=repository, imageId=image_id)

@@ -16,19 +16,26 @@ from fake_ecr import FakeEcr
 from fake_ecr.service_model import operation_names
 
 from api.helpers import OCI_MANIFEST, Manifest, error_of, image_manifest, index_manifest, put, state_of
+from api.replication_helpers import (
+    ACCOUNT,
+    CROSS_ACCOUNT,
+    CROSS_REGION,
+    OTHER_ACCOUNT,
+    OTHER_REGION,
+    REGION,
+    REPO,
+    THIRD_ACCOUNT,
+    configure,
+    images_in,
+    pushed,
+    rule,
+)
 
 pytestmark = pytest.mark.skipif(
     "StartReplicationBackfill" not in operation_names(),
     reason="the installed botocore's ECR model has no replication backfill operations",
 )
 
-ACCOUNT = "123456789012"
-OTHER_ACCOUNT = "210987654321"
-REGION = "us-east-1"
-OTHER_REGION = "eu-west-1"
-REPO = "team/app"
-CROSS_REGION = {"region": OTHER_REGION, "registryId": ACCOUNT}
-CROSS_ACCOUNT = {"region": REGION, "registryId": OTHER_ACCOUNT}
 #: Another account in the cross-region destination's Region.
 SAME_REGION_OTHER_ACCOUNT = {"region": OTHER_REGION, "registryId": OTHER_ACCOUNT}
 START = datetime(2025, 6, 2, 9, 0, tzinfo=timezone.utc)
@@ -47,39 +54,6 @@ def pinned_clock(fake_ecr: FakeEcr) -> None:
 
 
 # --- helpers -------------------------------------------------------------------------------------------
-
-
-def configure(ecr: Any, *destinations: dict[str, str], filters: tuple[str, ...] = ()) -> None:
-    """One replication rule to these destinations (for the repositories the filters match)."""
-    wire: dict[str, Any] = {"destinations": list(destinations)}
-    if filters:
-        wire["repositoryFilters"] = [{"filter": f, "filterType": "PREFIX_MATCH"} for f in filters]
-    ecr.put_replication_configuration(replicationConfiguration={"rules": [wire]})
-
-
-def pushed(ecr: Any, fake_ecr: FakeEcr, *tags: str, repository: str = REPO, seed: str = "image") -> Manifest:
-    """An image PutImage'd into ``repository`` (created if missing) under each tag, or untagged."""
-    existing = [r["repositoryName"] for r in ecr.describe_repositories()["repositories"]]
-    if repository not in existing:
-        ecr.create_repository(repositoryName=repository)
-    manifest = image_manifest(fake_ecr, repository, seed)
-    put(ecr, repository, manifest)
-    for tag in tags:
-        put(ecr, repository, manifest, tag)
-    return manifest
-
-
-def images_in(fake_ecr: FakeEcr, destination: dict[str, str], repository: str = REPO) -> dict[str, list[str]]:
-    """digest -> tags of the destination's repository ({} when it has none)."""
-    client = fake_ecr.client(region_name=destination["region"])
-    try:
-        details = client.describe_images(
-            repositoryName=repository, registryId=destination["registryId"], maxResults=1000
-        )
-    except ClientError as error:
-        assert error.response["Error"]["Code"] == "RepositoryNotFoundException"
-        return {}
-    return {d["imageDigest"]: sorted(d.get("imageTags", [])) for d in details["imageDetails"]}
 
 
 def start(ecr: Any, destination: dict[str, str]) -> str:
@@ -118,7 +92,7 @@ def at(seconds: float) -> datetime:
 def test_a_backfill_is_in_progress_then_complete_with_per_image_results(ecr: Any, fake_ecr: FakeEcr) -> None:
     tagged = pushed(ecr, fake_ecr, "v1", "stable", seed="tagged")
     untagged = pushed(ecr, fake_ecr, seed="untagged")
-    configure(ecr, CROSS_REGION)
+    configure(ecr, rule(CROSS_REGION))
 
     started = ecr.start_replication_backfill(destination=CROSS_REGION)
     started.pop("ResponseMetadata")
@@ -148,7 +122,8 @@ def test_a_backfill_is_in_progress_then_complete_with_per_image_results(ecr: Any
             result(untagged.digest),
         ],
     }
-    assert images_in(fake_ecr, CROSS_REGION) == {tagged.digest: ["stable", "v1"], untagged.digest: []}
+    copied = {digest: sorted(tags) for digest, tags in images_in(fake_ecr, CROSS_REGION).items()}
+    assert copied == {tagged.digest: ["stable", "v1"], untagged.digest: []}
     statuses = ecr.describe_image_replication_status(repositoryName=REPO, imageId={"imageTag": "v1"})
     assert statuses["replicationStatuses"] == [{**CROSS_REGION, "status": "COMPLETE"}]
 
@@ -156,12 +131,14 @@ def test_a_backfill_is_in_progress_then_complete_with_per_image_results(ecr: Any
 @with_delay
 def test_replications_fall_due_one_after_another_over_the_delay(ecr: Any, fake_ecr: FakeEcr) -> None:
     manifests = [pushed(ecr, fake_ecr, f"v{n}", seed=f"image{n}") for n in range(4)]
-    configure(ecr, CROSS_ACCOUNT)
+    configure(ecr, rule(CROSS_ACCOUNT))
     backfill_id = start(ecr, CROSS_ACCOUNT)
 
     seen = []
     for _ in range(4):
-        seen.append((described(ecr, backfill_id)["progress"], sorted(images_in(fake_ecr, CROSS_ACCOUNT))))
+        seen.append(
+            (described(ecr, backfill_id)["progress"], sorted(images_in(fake_ecr, CROSS_ACCOUNT, missing_ok=True)))
+        )
         fake_ecr.clock.advance(seconds=DELAY / 4)
 
     digests = [m.digest for m in manifests]
@@ -177,7 +154,7 @@ def test_replications_fall_due_one_after_another_over_the_delay(ecr: Any, fake_e
 @with_delay
 def test_moving_the_clock_carries_replications_out_without_a_read(ecr: Any, fake_ecr: FakeEcr) -> None:
     manifest = pushed(ecr, fake_ecr, "v1")
-    configure(ecr, CROSS_REGION)
+    configure(ecr, rule(CROSS_REGION))
     start(ecr, CROSS_REGION)
 
     fake_ecr.clock.advance(seconds=DELAY)
@@ -187,7 +164,7 @@ def test_moving_the_clock_carries_replications_out_without_a_read(ecr: Any, fake
 
 def test_without_a_delay_the_backfill_is_done_at_its_start(ecr: Any, fake_ecr: FakeEcr) -> None:
     manifest = pushed(ecr, fake_ecr, "v1")
-    configure(ecr, CROSS_REGION)
+    configure(ecr, rule(CROSS_REGION))
 
     status = ecr.start_replication_backfill(destination=CROSS_REGION)["status"]
     copied = images_in(fake_ecr, CROSS_REGION)
@@ -199,7 +176,7 @@ def test_without_a_delay_the_backfill_is_done_at_its_start(ecr: Any, fake_ecr: F
 
 @with_delay
 def test_images_pushed_after_configuring_are_replicated_again_harmlessly(ecr: Any, fake_ecr: FakeEcr) -> None:
-    configure(ecr, CROSS_ACCOUNT)
+    configure(ecr, rule(CROSS_ACCOUNT))
     manifest = pushed(ecr, fake_ecr, "v1")  # replicated on push already
     backfill_id = start(ecr, CROSS_ACCOUNT)
 
@@ -224,29 +201,25 @@ def test_only_repositories_the_configuration_sends_there(
     ecr: Any, fake_ecr: FakeEcr, repository: str, filters: tuple[str, ...], replicated: bool
 ) -> None:
     manifest = pushed(ecr, fake_ecr, "v1", repository=repository)
-    configure(ecr, CROSS_REGION, filters=filters)
+    configure(ecr, rule(CROSS_REGION, filters=filters))
 
     backfill_id = start(ecr, CROSS_REGION)
 
     assert described(ecr, backfill_id)["progress"] == progress(int(replicated), completed=int(replicated))
     expected = {manifest.digest: ["v1"]} if replicated else {}
-    assert images_in(fake_ecr, CROSS_REGION, repository) == expected
+    assert images_in(fake_ecr, CROSS_REGION, repository, missing_ok=True) == expected
 
 
 def test_a_destination_of_another_rule_gets_only_that_rules_repositories(ecr: Any, fake_ecr: FakeEcr) -> None:
     team = pushed(ecr, fake_ecr, "v1", repository="team/app")
     pushed(ecr, fake_ecr, "v1", repository="other/app")
-    rules = [
-        {"destinations": [CROSS_REGION], "repositoryFilters": [{"filter": "team", "filterType": "PREFIX_MATCH"}]},
-        {"destinations": [CROSS_ACCOUNT]},
-    ]
-    ecr.put_replication_configuration(replicationConfiguration={"rules": rules})
+    configure(ecr, rule(CROSS_REGION, filters=("team",)), rule(CROSS_ACCOUNT))
 
     start(ecr, CROSS_REGION)
 
     assert images_in(fake_ecr, CROSS_REGION, "team/app") == {team.digest: ["v1"]}
-    assert images_in(fake_ecr, CROSS_REGION, "other/app") == {}
-    assert images_in(fake_ecr, CROSS_ACCOUNT, "other/app") == {}  # no backfill there
+    assert images_in(fake_ecr, CROSS_REGION, "other/app", missing_ok=True) == {}
+    assert images_in(fake_ecr, CROSS_ACCOUNT, "other/app", missing_ok=True) == {}  # no backfill there
 
 
 def test_the_untagged_images_of_a_list_go_with_it(ecr: Any, fake_ecr: FakeEcr) -> None:
@@ -256,7 +229,7 @@ def test_the_untagged_images_of_a_list_go_with_it(ecr: Any, fake_ecr: FakeEcr) -
         put(ecr, REPO, child)
     index = index_manifest(children)
     put(ecr, REPO, index, "multi")
-    configure(ecr, CROSS_ACCOUNT)
+    configure(ecr, rule(CROSS_ACCOUNT))
 
     backfill_id = start(ecr, CROSS_ACCOUNT)
 
@@ -274,7 +247,7 @@ def test_archived_images_are_not_backfilled(ecr: Any, fake_ecr: FakeEcr) -> None
     ecr.update_image_storage_class(
         repositoryName=REPO, imageId={"imageDigest": archived.digest}, targetStorageClass="ARCHIVE"
     )
-    configure(ecr, CROSS_REGION)
+    configure(ecr, rule(CROSS_REGION))
 
     backfill_id = start(ecr, CROSS_REGION)
 
@@ -287,7 +260,7 @@ def test_an_immutable_destination_tag_leaves_the_replica_untagged(ecr: Any, fake
     theirs = image_manifest(fake_ecr, REPO, "theirs", account=OTHER_ACCOUNT)
     put(ecr, REPO, theirs, "v1", registryId=OTHER_ACCOUNT)
     ours = pushed(ecr, fake_ecr, "v1", seed="ours")
-    configure(ecr, CROSS_ACCOUNT)
+    configure(ecr, rule(CROSS_ACCOUNT))
 
     backfill_id = start(ecr, CROSS_ACCOUNT)
 
@@ -296,22 +269,22 @@ def test_an_immutable_destination_tag_leaves_the_replica_untagged(ecr: Any, fake
 
 
 def test_what_a_backfill_brings_is_not_replicated_on(ecr: Any, fake_ecr: FakeEcr) -> None:
-    onward = {"region": REGION, "registryId": "333333333333"}
-    configure(fake_ecr.client(region_name=OTHER_REGION), onward)
+    onward = {"region": REGION, "registryId": THIRD_ACCOUNT}
+    configure(fake_ecr.client(region_name=OTHER_REGION), rule(onward))
     manifest = pushed(ecr, fake_ecr, "v1")
-    configure(ecr, CROSS_REGION)
+    configure(ecr, rule(CROSS_REGION))
 
     start(ecr, CROSS_REGION)
 
     assert images_in(fake_ecr, CROSS_REGION) == {manifest.digest: ["v1"]}
-    assert images_in(fake_ecr, onward) == {}
+    assert images_in(fake_ecr, onward, missing_ok=True) == {}
 
 
 @with_delay
 def test_an_image_deleted_before_its_turn_fails_and_the_rest_complete(ecr: Any, fake_ecr: FakeEcr) -> None:
     gone = pushed(ecr, fake_ecr, "v1", seed="gone")
     kept = pushed(ecr, fake_ecr, "v2", seed="kept")
-    configure(ecr, CROSS_REGION)
+    configure(ecr, rule(CROSS_REGION))
     backfill_id = start(ecr, CROSS_REGION)
     ecr.batch_delete_image(repositoryName=REPO, imageIds=[{"imageDigest": gone.digest}])
 
@@ -352,7 +325,7 @@ def test_a_backfill_fails_once_half_of_at_least_100_replications_failed(
         manifest = Manifest(json.dumps({**document, "annotations": {"n": str(n)}}), OCI_MANIFEST, 0)
         put(ecr, REPO, manifest)
         digests.append(manifest.digest)
-    configure(ecr, CROSS_REGION)
+    configure(ecr, rule(CROSS_REGION))
     backfill_id = start(ecr, CROSS_REGION)
     ecr.batch_delete_image(repositoryName=REPO, imageIds=[{"imageDigest": digests[n]} for n in deleted])
 
@@ -373,7 +346,7 @@ def test_a_backfill_fails_once_half_of_at_least_100_replications_failed(
 @with_delay
 def test_stop_while_running_keeps_what_was_replicated(ecr: Any, fake_ecr: FakeEcr) -> None:
     manifests = [pushed(ecr, fake_ecr, f"v{n}", seed=f"image{n}") for n in range(4)]
-    configure(ecr, CROSS_REGION)
+    configure(ecr, rule(CROSS_REGION))
     backfill_id = start(ecr, CROSS_REGION)
     fake_ecr.clock.advance(seconds=DELAY / 2)
 
@@ -412,7 +385,7 @@ def test_stop_while_running_keeps_what_was_replicated(ecr: Any, fake_ecr: FakeEc
 @with_delay
 def test_an_ended_backfill_cannot_be_stopped(ecr: Any, fake_ecr: FakeEcr, end: Any, status: str) -> None:
     pushed(ecr, fake_ecr, "v1")
-    configure(ecr, CROSS_REGION)
+    configure(ecr, rule(CROSS_REGION))
     backfill_id = start(ecr, CROSS_REGION)
     end(ecr, fake_ecr, backfill_id)
     before = state_of(fake_ecr)
@@ -442,7 +415,7 @@ def test_an_ended_backfill_cannot_be_stopped(ecr: Any, fake_ecr: FakeEcr, end: A
 def test_a_second_backfill_to_a_region_in_progress_is_refused(
     ecr: Any, fake_ecr: FakeEcr, second: dict[str, str]
 ) -> None:
-    configure(ecr, CROSS_REGION, SAME_REGION_OTHER_ACCOUNT)
+    configure(ecr, rule(CROSS_REGION, SAME_REGION_OTHER_ACCOUNT))
     start(ecr, CROSS_REGION)
     before = state_of(fake_ecr)
 
@@ -469,7 +442,7 @@ def test_a_second_backfill_to_a_region_in_progress_is_refused(
 )
 @with_delay
 def test_a_region_takes_a_new_backfill_once_the_last_ended(ecr: Any, fake_ecr: FakeEcr, free_the_region: Any) -> None:
-    configure(ecr, CROSS_REGION, CROSS_ACCOUNT)
+    configure(ecr, rule(CROSS_REGION, CROSS_ACCOUNT))
     first = start(ecr, CROSS_REGION)
     start(ecr, CROSS_ACCOUNT)  # another Region meanwhile
     free_the_region(ecr, fake_ecr, first)
@@ -483,7 +456,7 @@ def test_a_region_takes_a_new_backfill_once_the_last_ended(ecr: Any, fake_ecr: F
 @with_delay
 def test_a_registry_has_at_most_ten_backfills_in_progress(ecr: Any, fake_ecr: FakeEcr) -> None:
     regions = [f"eu-test-{n}" for n in range(11)]
-    configure(ecr, *({"region": region, "registryId": ACCOUNT} for region in regions))
+    configure(ecr, rule(*({"region": region, "registryId": ACCOUNT} for region in regions)))
     for region in regions[:10]:
         start(ecr, {"region": region, "registryId": ACCOUNT})
     before = state_of(fake_ecr)
@@ -514,7 +487,7 @@ def test_a_destination_not_in_the_configuration_is_refused(
     ecr: Any, fake_ecr: FakeEcr, configured: dict[str, str] | None, destination: dict[str, str]
 ) -> None:
     if configured is not None:
-        configure(ecr, configured)
+        configure(ecr, rule(configured))
     pushed(ecr, fake_ecr, "v1")
     before = state_of(fake_ecr)
 
@@ -600,7 +573,7 @@ def test_invalid_parameters_are_refused(ecr: Any, operation: str, params: dict[s
     "operation", ["stop_replication_backfill", "describe_replication_backfill_results"], ids=["stop", "describe"]
 )
 def test_an_unknown_backfill_id_is_not_found(ecr: Any, fake_ecr: FakeEcr, operation: str) -> None:
-    configure(ecr, CROSS_REGION)
+    configure(ecr, rule(CROSS_REGION))
     start(ecr, CROSS_REGION)
 
     with pytest.raises(ClientError) as excinfo:
@@ -613,7 +586,7 @@ def test_an_unknown_backfill_id_is_not_found(ecr: Any, fake_ecr: FakeEcr, operat
 
 
 def test_backfills_belong_to_their_region(ecr: Any, fake_ecr: FakeEcr) -> None:
-    configure(ecr, CROSS_ACCOUNT)
+    configure(ecr, rule(CROSS_ACCOUNT))
     backfill_id = start(ecr, CROSS_ACCOUNT)
     elsewhere = fake_ecr.client(region_name=OTHER_REGION)
 
@@ -629,7 +602,7 @@ def test_backfills_belong_to_their_region(ecr: Any, fake_ecr: FakeEcr) -> None:
 
 def test_results_paginate(ecr: Any, fake_ecr: FakeEcr) -> None:
     manifests = [pushed(ecr, fake_ecr, f"v{n}", seed=f"image{n}") for n in range(5)]
-    configure(ecr, CROSS_REGION)
+    configure(ecr, rule(CROSS_REGION))
     backfill_id = start(ecr, CROSS_REGION)
 
     pages = []
@@ -655,7 +628,7 @@ def test_results_paginate(ecr: Any, fake_ecr: FakeEcr) -> None:
 def test_results_wait_for_the_end(ecr: Any, fake_ecr: FakeEcr) -> None:
     pushed(ecr, fake_ecr, "v1", seed="first")
     pushed(ecr, fake_ecr, "v2", seed="second")
-    configure(ecr, CROSS_REGION)
+    configure(ecr, rule(CROSS_REGION))
     backfill_id = start(ecr, CROSS_REGION)
     fake_ecr.clock.advance(seconds=DELAY - 1)
 
@@ -667,7 +640,7 @@ def test_results_wait_for_the_end(ecr: Any, fake_ecr: FakeEcr) -> None:
 
 
 def test_list_pages_25_backfills_by_default_in_the_order_started(ecr: Any, fake_ecr: FakeEcr) -> None:
-    configure(ecr, CROSS_REGION)
+    configure(ecr, rule(CROSS_REGION))
     started = []
     for n in range(27):
         fake_ecr.clock.set(at(n))
@@ -703,7 +676,7 @@ def test_list_pages_25_backfills_by_default_in_the_order_started(ecr: Any, fake_
     ],
 )
 def test_ended_backfills_are_kept_for_90_days(ecr: Any, fake_ecr: FakeEcr, days: float, kept: bool) -> None:
-    configure(ecr, CROSS_REGION)
+    configure(ecr, rule(CROSS_REGION))
     backfill_id = start(ecr, CROSS_REGION)
 
     fake_ecr.clock.advance(days=days)

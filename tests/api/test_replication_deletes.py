@@ -16,20 +16,26 @@ from fake_ecr import FakeEcr
 from api.helpers import Manifest, image_manifest, index_manifest, put
 from api.lifecycle_helpers import policy
 from api.lifecycle_helpers import rule as lifecycle_rule
+from api.replication_helpers import (
+    ACCOUNT,
+    CROSS_ACCOUNT,
+    CROSS_REGION,
+    OTHER_ACCOUNT,
+    OTHER_REGION,
+    REGION,
+    REPO,
+    THIRD_ACCOUNT,
+    configure,
+    images_in,
+    pushed,
+    rule,
+)
 from model_gates import needs_members
 from registry.helpers import RegistryClient, basic
 
 pytestmark = needs_members("ReplicationRule", "deleteReplication")
 
-ACCOUNT = "123456789012"
-OTHER_ACCOUNT = "210987654321"
-THIRD_ACCOUNT = "333333333333"
-REGION = "us-east-1"
-OTHER_REGION = "eu-west-1"
-REPO = "team/app"
 SOURCE = {"region": REGION, "registryId": ACCOUNT}
-CROSS_REGION = {"region": OTHER_REGION, "registryId": ACCOUNT}
-CROSS_ACCOUNT = {"region": REGION, "registryId": OTHER_ACCOUNT}
 ENABLED = {"enabled": True}
 DISABLED = {"enabled": False}
 #: Keeps the newest image of a repository, expires the others.
@@ -44,37 +50,6 @@ def pinned_clock(fake_ecr: FakeEcr) -> None:
     """The clock stands still unless a test moves it; the caller's registry exists."""
     fake_ecr.clock.set(datetime(2025, 6, 2, 9, 0, tzinfo=timezone.utc))
     fake_ecr.registry()
-
-
-def rule(*destinations: dict[str, str], delete: dict[str, bool] | None = None, filters: tuple[str, ...] = ()) -> Any:
-    wire: dict[str, Any] = {"destinations": list(destinations)}
-    if filters:
-        wire["repositoryFilters"] = [{"filter": f, "filterType": "PREFIX_MATCH"} for f in filters]
-    if delete is not None:
-        wire["deleteReplication"] = delete
-    return wire
-
-
-def configure(ecr: Any, *rules: dict[str, Any]) -> dict[str, Any]:
-    response = ecr.put_replication_configuration(replicationConfiguration={"rules": list(rules)})
-    return response["replicationConfiguration"]  # type: ignore[no-any-return]
-
-
-def pushed(ecr: Any, fake_ecr: FakeEcr, *tags: str, seed: str = "image", repository: str = REPO) -> Manifest:
-    """An image PutImage'd into ``repository`` (created if missing) under each of ``tags``."""
-    if repository not in [r["repositoryName"] for r in ecr.describe_repositories()["repositories"]]:
-        ecr.create_repository(repositoryName=repository)
-    manifest = image_manifest(fake_ecr, repository, seed)
-    for tag in tags:
-        put(ecr, repository, manifest, tag)
-    return manifest
-
-
-def images_in(fake_ecr: FakeEcr, registry: dict[str, str], repository: str = REPO) -> dict[str, list[str]]:
-    """digest -> tags of a registry's repository, as DescribeImages there shows them."""
-    client = fake_ecr.client(region_name=registry["region"])
-    details = client.describe_images(repositoryName=repository, registryId=registry["registryId"])
-    return {d["imageDigest"]: d.get("imageTags", []) for d in details["imageDetails"]}
 
 
 def batch_delete(*image_ids: dict[str, str]) -> Action:
