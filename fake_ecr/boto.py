@@ -44,6 +44,7 @@ from botocore.model import OperationModel
 from botocore.parsers import ResponseParserFactory
 
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,]+/\d{8}/([a-z0-9-]+)/")
+_ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
 _AWS_HOST = re.compile(r"(^|\.)(amazonaws\.com(\.cn)?|api\.aws|c2s\.ic\.gov|sc2s\.sgov\.gov)$")
 _HOST_REGION = re.compile(r"^(?:api\.)?ecr(?:-fips)?\.([a-z0-9-]+)\.")
 
@@ -80,6 +81,15 @@ def region_of(headers: Any, url: str) -> str | None:
             return match.group(1)
     host_match = _HOST_REGION.match(urlsplit(url).hostname or "")
     return host_match.group(1) if host_match else None
+
+
+def access_key_of(headers: Any) -> str | None:
+    """The access key id a SigV4-signed request names in its credential scope; None when unsigned."""
+    authorization = headers.get("Authorization")
+    if not authorization:
+        return None
+    match = _ACCESS_KEY.search(authorization.decode() if isinstance(authorization, bytes) else str(authorization))
+    return match.group(1) if match else None
 
 
 class _Body:

@@ -18,6 +18,8 @@ SHA256_PREFIX = "sha256:"
 ECR_DIGEST_PATTERN = re.compile(r"[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+")
 #: OCI image-spec descriptor digest grammar (image-spec descriptor.md "Digests").
 OCI_DIGEST_PATTERN = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+")
+#: The encoded part each registered algorithm requires (image-spec descriptor.md "Registered algorithms").
+REGISTERED_ALGORITHMS = {"sha256": re.compile(r"[a-f0-9]{64}"), "sha512": re.compile(r"[a-f0-9]{128}")}
 #: sha256 digests the registry can verify (OCI image-spec: 64 lowercase hex).
 SHA256_DIGEST_PATTERN = re.compile(r"sha256:[a-f0-9]{64}")
 #: OCI distribution-spec tag grammar.
@@ -37,8 +39,13 @@ def is_digest(reference: str) -> bool:
 
 
 def is_valid_digest(digest: str) -> bool:
-    """True for a digest in OCI's ``algorithm:encoded`` form."""
-    return OCI_DIGEST_PATTERN.fullmatch(digest) is not None
+    """True for a digest in OCI's ``algorithm:encoded`` form whose encoded part is what its algorithm
+    requires, if registered (an unregistered algorithm passes on the grammar alone, as the spec asks)."""
+    if OCI_DIGEST_PATTERN.fullmatch(digest) is None:
+        return False
+    algorithm, _, encoded = digest.partition(":")
+    registered = REGISTERED_ALGORITHMS.get(algorithm)
+    return registered is None or registered.fullmatch(encoded) is not None
 
 
 def is_valid_tag(tag: str) -> bool:

@@ -32,7 +32,9 @@ from fake_ecr.clock import Clock
 from fake_ecr.environment import TEST_CREDENTIALS, RegistryAuthFiles, client_environment
 from fake_ecr.lifecycle_runs import LifecycleRun, LifecycleSchedule, apply_lifecycle_policies
 from fake_ecr.model import Backend, Registry
+from fake_ecr.model.blobs import UploadSpace
 from fake_ecr.model.records import registry_dns_suffix
+from fake_ecr.policy_evaluation import account_of
 from fake_ecr.registry import registry_of_host, serve
 from fake_ecr.registry.manifests import PRINCIPAL_KEY
 from fake_ecr.replication import replicate_pushes, settle_all_backfills
@@ -125,7 +127,18 @@ class FakeEcr:
 
     def _fresh_context(self) -> api.Fake:
         context = api.Fake(
-            Backend(self.clock), self.settings, self.registry_host, check_responses=self.settings.check_responses
+            Backend(
+                self.clock,
+                max_registries=self.settings.max_registries,
+                upload_space=UploadSpace(
+                    self.settings.upload_memory_limit,
+                    self.settings.upload_space_limit,
+                    self.settings.upload_idle_timeout,
+                ),
+            ),
+            self.settings,
+            self.registry_host,
+            check_responses=self.settings.check_responses,
         )
         engine_for(context.backend, self.settings)  # scans on push from the first push on
         replicate_pushes(context.backend)
@@ -163,28 +176,66 @@ class FakeEcr:
         return self._server.ca_file if self._server is not None else None
 
     def registry_host(self, account_id: str, region: str) -> str:
-        """Where clients reach a registry: the server's address while one runs, else ECR's host."""
-        if self._server is not None and self.settings.uri_style == "auto":
-            default = (self.settings.account_id, self.settings.region)
-            return self._server.registry_address((account_id, region), default)
+        """Where clients reach a registry: the server's address while one runs, else ECR's host.
+
+        The settings' own registry is served on the server's port.  Another account's or region's gets
+        a port of its own once something was written to it (``Backend.registry``); until then it holds
+        nothing to push to or pull from and is named by ECR's host, so reads and logins that merely name
+        an account or region open no port.
+        """
+        default = (self.settings.account_id, self.settings.region)
+        key = (account_id, region)
+        if (
+            self._server is not None
+            and self.settings.uri_style == "auto"
+            and (key == default or self.holds_registry(key))
+        ):
+            return self._server.registry_address(key, default)
         return ecr_registry_host(account_id, region)
 
-    def handle_api(self, target: str, body: bytes, region: str | None) -> tuple[int, dict[str, str], bytes]:
-        caller = Caller(self.settings.account_id, region or self.settings.region)
+    def holds_registry(self, registry: tuple[str, str]) -> bool:
+        """Whether the registry of (account, region) was ever written to in this state."""
+        return self.backend.stored_registry(*registry) is not None
+
+    def expire_idle_uploads(self) -> None:
+        """Drop abandoned uploads (``Settings.upload_idle_timeout``); each request and the server's timer call it."""
+        self.backend.expire_idle_uploads()
+
+    def handle_api(
+        self, target: str, body: bytes, region: str | None, access_key: str | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        """Serve one control-plane request; ``access_key``: the SigV4 access key it was signed with (over HTTP).
+
+        The caller is the ``acting_as`` principal, else the one ``principals`` maps the access key to; with
+        ``Settings.enforce_policies`` its account is the caller's (else the settings' account always is).
+        """
+        self.backend.expire_idle_uploads()
+        principal = self._context.principal_arn or self._context.principals.get(access_key or "")
+        account_id = self.settings.account_id
+        if self.settings.enforce_policies and principal is not None:
+            account_id = account_of(principal)
+        caller = Caller(account_id, region or self.settings.region, principal)
         return api.handle(self._context, caller, target, body)
 
     def serve_registry(self, request: Request, registry: tuple[str, str] | None) -> Response:
         """Serve the OCI registry of (account, region): the one an ECR host name in ``Host`` names,
-        else the one the request's listener serves (None: the settings' account and region)."""
+        else the one the request's listener serves (None: the settings' account and region).
+
+        A registry nothing was written to answers as an empty one and is not stored: a request names
+        any account and region it likes, before or without credentials, and leaves no state behind
+        (the registry's own writes all need a repository, which only a stored registry holds).
+        """
         account_id, region = (
             registry_of_host(request.host) or registry or (self.settings.account_id, self.settings.region)
         )
         request.environ[PRINCIPAL_KEY] = self._context.principal_arn
+        self.backend.expire_idle_uploads()
         return serve(
             request,
-            self.backend.registry(account_id, region),
+            self.backend.registry_or_empty(account_id, region),
             self.clock,
             require_auth=self.settings.registry_auth,
+            enforce_policies=self.settings.enforce_policies,
             internal_errors=self.internal_errors,
         )
 
@@ -209,13 +260,30 @@ class FakeEcr:
         lastRecordedPullTime as it is (ecr-behaviour §7.10), in-process and over HTTP alike.  Outside
         such a block (or with ``None``) the principal is unknown and every pull records its time.
         ``reset()`` forgets it.
+
+        With ``Settings.enforce_policies`` the principal (an IAM or STS ARN) is who repository and
+        registry policies are evaluated for: its account is the caller's account, and ``push``/``pull``
+        and tokens from GetAuthorizationToken in the block carry it to the registry.
         """
+        if self.settings.enforce_policies and principal_arn is not None:
+            account_of(principal_arn)  # refuses what is no principal's ARN, here rather than at each call
         previous = self._context.principal_arn
         self._context.principal_arn = principal_arn
         try:
             yield self
         finally:
             self._context.principal_arn = previous
+
+    @property
+    def principals(self) -> dict[str, str]:
+        """Access key id -> IAM principal ARN: who a request signed with that key comes from, over HTTP.
+
+        For ``Settings.enforce_policies``: ``fake.principals["AKIAOTHERACCOUNT001"] =
+        "arn:aws:iam::210987654321:role/ci"`` makes requests signed with that access key (any secret)
+        come from that role, of that account.  Other keys are the settings' account's.  In-process
+        calls carry no signature: use ``acting_as``.  ``reset()`` forgets them.
+        """
+        return self._context.principals
 
     def registry(self, account_id: str | None = None, region: str | None = None) -> Registry:
         """The model of one registry (the settings' account and region by default)."""
@@ -243,7 +311,8 @@ class FakeEcr:
         account_id, region = account_id or self.settings.account_id, region or self.settings.region
         with registry_client.RegistrySession(f"https://{ecr_registry_host(account_id, region)}") as session:
             session.mount("https://", requests_routing.InProcessAdapter(self))
-            yield session, issue_token(account_id, region, self.clock.now()).authorization_token
+            token = issue_token(account_id, region, self.clock.now(), self._context.principal_arn)
+            yield session, token.authorization_token
 
     def push(
         self,

@@ -16,8 +16,10 @@ Two properties hold by construction:
 - A length a client claims allocates nothing: each read takes at most ``MAX_READ`` bytes (or a line of
   ``MAX_LINE``), however large the chunk size or Content-Length.
 
-A body whose framing is malformed, or that ends before its framing says it does (the client closed the
-connection early), raises ``errors.RequestBodyUnreadable``; each surface renders it as a 400.
+A body whose framing is malformed, that ends before its framing says it does (the client closed the
+connection early), or that stops arriving for the server's idle timeout (a socket timeout) raises
+``errors.RequestBodyUnreadable``; each surface renders it as a 400.  ``read_at_most`` reads a whole body
+up to a limit, counting, for the control plane (whose bodies are parsed whole).
 
 Must not import werkzeug, nor anything from fake_ecr but ``fake_ecr.errors``.
 """
@@ -88,6 +90,14 @@ class _FramedBody(io.RawIOBase):
         return True
 
     def readinto(self, buffer: WriteableBuffer) -> int:
+        try:
+            return self._readinto(buffer)
+        except TimeoutError:  # the server's socket timeout (Settings.idle_timeout): the client stopped sending
+            raise errors.RequestBodyUnreadable(
+                "The request body stopped arriving: no byte of it came within the server's idle timeout"
+            ) from None
+
+    def _readinto(self, buffer: WriteableBuffer) -> int:
         # The caller's buffer is only ever written through a view of it: it can't change size, and the
         # count returned is what the connection wrote into it.
         with memoryview(buffer) as view, view.cast("B") as target:
@@ -224,6 +234,18 @@ class RefusedBody(io.RawIOBase):
 
     def readinto(self, buffer: WriteableBuffer) -> int:
         raise errors.RequestBodyUnreadable(self.reason)
+
+
+def read_at_most(body: io.RawIOBase, limit: int) -> bytes:
+    """The whole of ``body``, counted as it arrives: ``errors.RequestBodyTooLarge`` as soon as it passes
+    ``limit`` bytes, so a chunked body claims no more memory than a sized one may."""
+    pieces, size = [], 0
+    while piece := body.read(min(MAX_READ, limit + 1 - size)):
+        size += len(piece)
+        if size > limit:
+            raise errors.RequestBodyTooLarge(limit, None)
+        pieces.append(piece)
+    return b"".join(pieces)
 
 
 def _list_elements(values: Sequence[str]) -> list[str]:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from fake_ecr.errors import InvalidParameter, ManifestInvalid
+from fake_ecr.digest import is_valid_digest
+from fake_ecr.errors import InvalidParameter, ManifestDescriptorInvalid, ManifestInvalid
 
 DOCKER_SCHEMA1 = "application/vnd.docker.distribution.manifest.v1+json"
 DOCKER_SCHEMA1_SIGNED = "application/vnd.docker.distribution.manifest.v1+prettyjws"
@@ -30,6 +31,8 @@ DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 #: Config media types that make a manifest a runnable image rather than an artifact.
 IMAGE_CONFIG_TYPES = frozenset({DOCKER_CONFIG, OCI_CONFIG})
+#: The largest size a descriptor can give: sizes are int64 (image-spec descriptor.md "Properties").
+MAX_DESCRIPTOR_SIZE = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +97,9 @@ def _descriptor(value: object) -> Descriptor:
     media_type, digest, size = value.get("mediaType"), value.get("digest"), value.get("size")
     if not isinstance(digest, str) or not isinstance(size, int) or isinstance(size, bool):
         raise ManifestInvalid()
+    if not 0 <= size <= MAX_DESCRIPTOR_SIZE or not is_valid_digest(digest):
+        # Every descriptor: config, layers (an artifact's blobs), an index's manifests, the subject.
+        raise ManifestDescriptorInvalid()
     platform = value.get("platform")
     return Descriptor(
         media_type=media_type if isinstance(media_type, str) else "",

@@ -110,6 +110,20 @@ def create_repository(
     )
 
 
+def creates_on_push(registry: Registry, repository_name: str) -> bool:
+    """Whether a push to ``repository_name`` would create it (``create_on_push``): a CREATE_ON_PUSH template
+    covers its name, which is valid, and no such repository exists."""
+    if template_for(registry.settings, repository_name, CREATE_ON_PUSH) is None:
+        return False
+    if not is_valid_repository_name(repository_name):
+        return False
+    try:
+        registry.repository(repository_name)
+    except errors.RepositoryNotFound:
+        return True
+    return False
+
+
 def create_on_push(registry: Registry, repository_name: str) -> None:
     """Before a push to the registry: create the repository if it does not exist and a CREATE_ON_PUSH
     template covers its name (§7.4); without one the push goes on to fail with NAME_UNKNOWN (§4.3).

@@ -8,14 +8,24 @@ pytest-httpserver pattern).
 
 Addressing (README "Registry addresses"): the attached fake's own registry
 (its settings' account and region) is served on the main port; every other
-account's or region's registry gets a port of its own on the same host,
-opened the first time a response names it, so ``repositoryUri`` and
-``proxyEndpoint`` always name an address a client on this machine can push to.
+account's or region's registry that the fake stores gets a port of its own on
+the same host, opened the first time a response names it, so ``repositoryUri``
+and ``proxyEndpoint`` name an address a client on this machine can push to.
+Extra ports are bounded by the server's ``Settings.max_registries``: at the
+limit, the ports of registries the attached fake does not hold (left by
+earlier fakes on a session-long server) are closed first; past that, one more
+is refused with ``TooManyRegistries``.  ``stop`` closes every port and ends
+its thread.
 
 With ``Settings.tls`` the server speaks HTTPS with a throwaway CA (``fake_ecr.tls``);
 ``ca_file`` is the CA's PEM file.  ``env`` is what a subprocess needs to use the
 server: endpoint, test credentials, region, the CA, and registry logins for every
 address it serves, written to files it owns until ``stop``.
+
+Connections are accepted, bounded and timed out by ``fake_ecr.connections`` (``Settings.max_connections``,
+``max_request_threads``, ``header_timeout``, ``idle_timeout``); its loop also calls the attached fake's
+reaper of abandoned uploads.  Control-plane bodies longer than ECR's largest request are refused
+(``api.core.MAX_REQUEST_BODY``).
 
 Request bodies are read by ``fake_ecr.http_bodies`` (chunked and sized framing, RFC 9112), not werkzeug's
 dechunking: a body that can't be read is a 400 from the surface it was sent to, never a 500.
@@ -31,18 +41,21 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 from fake_ecr import errors
-from fake_ecr.api.core import render_error
-from fake_ecr.boto import region_of
+from fake_ecr.api.core import MAX_REQUEST_BODY, render_error
+from fake_ecr.boto import access_key_of, region_of
 from fake_ecr.clock import Clock
+from fake_ecr.connections import LimitedWSGIServer, Limits
 from fake_ecr.environment import RegistryAuthFiles, client_environment
-from fake_ecr.http_bodies import body_reader
+from fake_ecr.http_bodies import body_reader, read_at_most
+from fake_ecr.registry.app import API_VERSION
+from fake_ecr.registry.oci_errors import error_response
 from fake_ecr.settings import Settings
 from fake_ecr.tls import ThrowawayCa
 from fake_ecr.tokens import issue_token
@@ -59,9 +72,15 @@ class ServedFake(Protocol):
     settings: Settings
     clock: Clock
 
-    def handle_api(self, target: str, body: bytes, region: str | None) -> tuple[int, dict[str, str], bytes]: ...
+    def handle_api(
+        self, target: str, body: bytes, region: str | None, access_key: str | None
+    ) -> tuple[int, dict[str, str], bytes]: ...
 
     def serve_registry(self, request: Request, registry: tuple[str, str] | None) -> Response: ...
+
+    def holds_registry(self, registry: tuple[str, str]) -> bool: ...
+
+    def expire_idle_uploads(self) -> None: ...
 
 
 class _RequestHandler(WSGIRequestHandler):
@@ -144,14 +163,27 @@ class FakeServer:
         self._fake = fake
 
     def registry_address(self, registry: tuple[str, str], default: tuple[str, str]) -> str:
-        """``host:port`` where clients reach the registry of (account, region)."""
+        """``host:port`` where clients reach the registry of (account, region), opening its port if needed."""
         if registry == default:
             return f"{self.host}:{self.port}"
         with self._lock:
             listener = self._registry_listeners.get(registry)
             if listener is None:
+                self._make_room(registry)
                 listener = self._registry_listeners[registry] = self._listen(0, registry)
         return f"{self.host}:{listener.server_port}"
+
+    def _make_room(self, registry: tuple[str, str]) -> None:
+        """At the port limit, close the ports of registries the attached fake does not hold; still at it, refuse."""
+        limit = self.settings.max_registries
+        if len(self._registry_listeners) < limit:
+            return
+        fake = self._fake
+        idle = [key for key in self._registry_listeners if fake is None or not fake.holds_registry(key)]
+        for key in idle:
+            _close(self._registry_listeners.pop(key))
+        if len(self._registry_listeners) >= limit:
+            raise errors.TooManyRegistries(*registry, limit)
 
     def registry_credentials(self, default: tuple[str, str], now: float) -> dict[str, str]:
         """``host:port`` -> an authorizationToken issued at ``now``, for every registry address served.
@@ -185,8 +217,15 @@ class FakeServer:
             return self._respond(Request(environ))(environ, start_response)
 
         try:
-            server = make_server(
-                self.host, port, app, threaded=True, request_handler=_RequestHandler, ssl_context=self._ssl_context
+            server = LimitedWSGIServer(
+                self.host,
+                port,
+                app,
+                _RequestHandler,
+                self._ssl_context,
+                limits=Limits.of(self.settings),
+                refusal=_refusal,
+                housekeeping=self._housekeeping,
             )
         except SystemExit:
             # werkzeug prints why it could not bind and exits; a library must not end its caller's process.
@@ -199,6 +238,12 @@ class FakeServer:
         ).start()
         return server
 
+    def _housekeeping(self) -> None:
+        """Each round of a listener's loop: the attached fake drops abandoned uploads (it rate-limits that)."""
+        fake = self._fake
+        if fake is not None:
+            fake.expire_idle_uploads()
+
     def _respond(self, request: Request) -> Response:
         fake = self._fake
         if fake is None:
@@ -206,13 +251,18 @@ class FakeServer:
         target = request.headers.get("X-Amz-Target")
         if request.method == "POST" and target is not None:
             try:
-                body = request.get_data()
-            except errors.RequestBodyUnreadable as error:
+                # No request ECR serves is longer than MAX_REQUEST_BODY: a longer Content-Length is refused
+                # unread, a chunked body as soon as it passes it (werkzeug drops what follows, bounded).
+                if (request.content_length or 0) > MAX_REQUEST_BODY:
+                    raise errors.RequestBodyTooLarge(MAX_REQUEST_BODY, request.content_length)
+                body = read_at_most(request.stream, MAX_REQUEST_BODY)  # type: ignore[arg-type]
+            except (errors.RequestBodyUnreadable, errors.RequestBodyTooLarge) as error:
                 # AWS's JSON services answer a body they can't deserialize with SerializationException
                 # (400); one that can't even be read off the connection is the same to the caller.
                 status, headers, answer = render_error(error)
             else:
-                status, headers, answer = fake.handle_api(target, body, region_of(request.headers, request.url))
+                region, access_key = region_of(request.headers, request.url), access_key_of(request.headers)
+                status, headers, answer = fake.handle_api(target, body, region, access_key)
             return Response(answer, status=status, headers=headers)
         registry: tuple[str, str] | None = request.environ.get(REGISTRY_KEY)
         return fake.serve_registry(request, registry)
@@ -222,8 +272,21 @@ class FakeServer:
             listeners = [self._main, *self._registry_listeners.values()]
             self._registry_listeners.clear()
         for listener in listeners:
-            listener.shutdown()
-            listener.server_close()
+            _close(listener)
         self._auth_files.remove()
         if self._ca is not None:
             self._ca.remove()
+
+
+def _refusal(api: bool, error: errors.EcrError) -> tuple[int, dict[str, str], bytes]:
+    """How a request refused before it reached the fake reads (``LimitedWSGIServer``): in its surface's format."""
+    if api:
+        return render_error(error)
+    response = error_response(error)
+    return response.status_code, {**response.headers, **API_VERSION}, response.get_data()
+
+
+def _close(listener: BaseWSGIServer) -> None:
+    """Stop a listener's loop (its thread ends) and close its socket."""
+    listener.shutdown()
+    listener.server_close()

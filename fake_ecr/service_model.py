@@ -27,6 +27,11 @@ from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Sh
 
 from fake_ecr.errors import InvalidParameter, InvalidValue, MalformedRequest
 
+try:  # Python's regex parser, for the widest match of a pattern: re._parser since 3.11, sre_parse before
+    from re import _parser as _regex_parser  # type: ignore[attr-defined,unused-ignore]
+except ImportError:  # pragma: no cover - Python 3.10
+    import sre_parse as _regex_parser  # type: ignore[no-redef,unused-ignore]
+
 T = TypeVar("T")
 Validator = Callable[[object, str], None]
 
@@ -257,6 +262,77 @@ def validate_request(operation: str, params: object) -> None:
     _validator(shape)(params, "")
 
 
+# --- the largest request ----------------------------------------------------------
+
+#: Bytes a JSON string may spend on one character: a code point past U+FFFF written as two ``\\uXXXX``
+#: escapes (RFC 8259 §7).  Any character may be escaped, so this bounds every string a client can send.
+JSON_CHARACTER = 12
+#: The longest JSON number of an integer or long member (-9223372036854775808), and of a double or an
+#: epoch timestamp in Python's shortest repr (-1.7976931348623157e+308).
+JSON_INTEGER, JSON_DOUBLE = len(str(-(2**63))), len(repr(-1.7976931348623157e308))
+
+
+def _longest_text(shape: Shape) -> int:
+    """The most characters a valid string of ``shape`` holds: its max, its enum's longest value, or the
+    widest match of its pattern; 0 when the model bounds it by none of these (see ``largest_request``)."""
+    if shape.enum:
+        return max(len(value) for value in shape.enum)
+    if shape.metadata.get("max") is not None:
+        return int(shape.metadata["max"])
+    pattern = shape.metadata.get("pattern")
+    if pattern:
+        widest = int(_regex_parser.parse(pattern).getwidth()[1])
+        return widest if widest < _regex_parser.MAXREPEAT else 0
+    return 0
+
+
+def _largest_json(shape: Shape, open_shapes: frozenset[str] = frozenset()) -> int:
+    """The most bytes a valid value of ``shape`` takes in JSON as AWS SDKs write it (no insignificant
+    whitespace), counting what the model leaves unbounded as empty (see ``largest_request``)."""
+    kind = shape.type_name
+    if kind == "string":
+        return 2 + JSON_CHARACTER * _longest_text(shape)
+    if kind == "blob":  # base64 text, 4 characters per 3 bytes (RFC 4648 §4)
+        return 2 + 4 * -(-int(shape.metadata.get("max", 0)) // 3)
+    if kind in ("integer", "long"):
+        return JSON_INTEGER
+    if kind in ("double", "float", "timestamp"):
+        return JSON_DOUBLE
+    if kind == "boolean":
+        return len("false")
+    if shape.name in open_shapes:
+        return len("null")  # a recursive shape nests without end: counted once
+    inner = open_shapes | {shape.name}
+    if isinstance(shape, StructureShape):
+        # {"name":value,...}: braces, and per member its quoted name, a colon and a comma (one too many)
+        return 2 + sum(len(name) + 4 + _largest_json(member, inner) for name, member in shape.members.items())
+    count = int(shape.metadata.get("max", 0))
+    if isinstance(shape, ListShape):
+        return 2 + count * (_largest_json(shape.member, inner) + 1)
+    if isinstance(shape, MapShape):
+        return 2 + count * (_largest_json(shape.key, inner) + _largest_json(shape.value, inner) + 2)
+    return len("null")
+
+
+@cache
+def largest_request() -> tuple[str, int]:
+    """(operation, bytes): ECR's largest request body, read off the installed model's limits.
+
+    Every string counts at 12 bytes a character and every list and map at its max count; what the
+    model leaves unbounded (digests, media types, tag lists: short in any real request) counts as
+    empty, so the escape allowance is their room.  With botocore 1.44 the largest is PutImage, whose
+    imageManifest of up to 4,194,304 characters may take 50,331,648 bytes of JSON; UploadLayerPart's
+    20,971,520-byte layerPartBlob is 27,962,028 characters of base64.  A longer body is no request
+    ECR could accept.
+    """
+    sizes = {
+        name: 2 if shape is None else _largest_json(shape)
+        for name in operation_names()
+        for shape in [operation_model(name).input_shape]
+    }
+    return max(sizes.items(), key=lambda item: item[1])
+
+
 # --- pagination ------------------------------------------------------------------
 
 
@@ -265,16 +341,26 @@ def paginate(operation: str, params: Mapping[str, Any], items: Sequence[T]) -> t
 
     Tokens are opaque to callers (§1.5); here they carry the operation and an offset.
     """
+    start, size = page_window(operation, params)
+    return items[start : start + size], next_page_token(operation, start + size, len(items))
+
+
+def page_window(operation: str, params: Mapping[str, Any]) -> tuple[int, int]:
+    """(offset, size) of the page a request asks for: its nextToken's offset (0 without one) and its
+    maxResults (else the operation's default); InvalidParameter for a token not issued for the operation.
+
+    For listings that fetch one page from an index instead of slicing a list (``paginate`` does that).
+    """
     config = _paginators().get(operation, {})
     limit = params.get(config.get("limit_key", "maxResults"))
     token = params.get(config.get("input_token", "nextToken"))
     size = limit if isinstance(limit, int) else DEFAULT_PAGE_SIZE.get(operation, 100)
-    start = 0
-    if token is not None:
-        start = _decode_token(operation, token)
-    end = start + size
-    next_token = _encode_token(operation, end) if end < len(items) else None
-    return items[start:end], next_token
+    return (0 if token is None else _decode_token(operation, token)), size
+
+
+def next_page_token(operation: str, end: int, total: int) -> str | None:
+    """The token of the page from offset ``end``, or None when ``end`` is past the ``total`` items."""
+    return _encode_token(operation, end) if end < total else None
 
 
 def _encode_token(operation: str, offset: int) -> str:

@@ -12,6 +12,24 @@ from typing import Literal
 
 DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
+#: Registries one fake holds (and extra ports a server opens): room for a few accounts in many regions,
+#: far below a 1,024 open-file limit (each extra port is a socket and a thread).
+DEFAULT_MAX_REGISTRIES = 64
+#: Connections a server holds open (and as many again lingering after a refusal): together below a 1,024
+#: open-file limit, far above what a test suite opens.
+DEFAULT_MAX_CONNECTIONS = 256
+#: Requests answered at once, a thread each (skopeo and docker push 3-6 layers in parallel per client).
+DEFAULT_MAX_REQUEST_THREADS = 64
+#: Seconds for a whole request head: a client on this machine sends one in microseconds.
+DEFAULT_HEADER_TIMEOUT = 10.0
+#: Seconds without progress on a body or a response (a client that stopped sending, or never reads).
+DEFAULT_IDLE_TIMEOUT = 60.0
+#: Upload bytes in memory over every upload of a fake (each upload also spills past 4 MiB of its own).
+DEFAULT_UPLOAD_MEMORY_LIMIT = 64 * 1024 * 1024
+#: Upload bytes in progress, memory and temporary files together: a few large layers pushed at once.
+DEFAULT_UPLOAD_SPACE_LIMIT = 8 * 1024 * 1024 * 1024
+#: Real seconds an upload may sit without a chunk (distribution purges after a week; tests never pause this long).
+DEFAULT_UPLOAD_IDLE_TIMEOUT = 600.0
 
 
 @dataclass(frozen=True)
@@ -41,6 +59,32 @@ class Settings:
       output shape and fail loudly on a mismatch (fake-ecr's own test suite does).
     - ``vulnerability_table``: path of a vulnerability table for findings read
       from images; ``None`` uses the example table shipped with fake-ecr.
+    - ``enforce_policies``: evaluate repository and registry policies for the
+      caller (``fake_ecr.policy_evaluation``) and refuse what they don't allow;
+      off, they are stored and checked but grant and deny nothing.
+    - ``max_registries``: how many registries (account and region pairs) one fake
+      holds, and how many extra registry ports a server keeps open; one more is
+      refused (LimitExceededException; 403 DENIED from the registry).
+
+    Resource limits (README "Settings"; each refusal names its field):
+
+    - ``max_connections``: connections a server holds open at once, waiting for
+      their request's head or being answered; one more is answered 503.
+    - ``max_request_threads``: requests a server answers at once, one thread
+      each; a request whose head arrives beyond that is answered 503.  A
+      connection gets its thread only once its head has arrived in full.
+    - ``header_timeout``: seconds a connection has to send its whole request
+      head (and finish a TLS handshake) before it is closed with 408.
+    - ``idle_timeout``: seconds a request may go without a byte of its body
+      arriving, or of its response being taken, before its connection is closed.
+    - ``upload_memory_limit``: bytes of uploads in progress held in memory, over
+      every upload of a fake; past it an upload's bytes go to a temporary file.
+    - ``upload_space_limit``: bytes of uploads in progress, in memory and in
+      temporary files together; a chunk that would pass it is refused and its
+      upload dropped.
+    - ``upload_idle_timeout``: real seconds an upload may go without a chunk
+      before it is dropped and its bytes freed (also dropped after 24 hours idle
+      on the fake's clock).
     """
 
     account_id: str = DEFAULT_ACCOUNT_ID
@@ -56,3 +100,12 @@ class Settings:
     scan_size_limit: int | None = None
     vulnerability_table: str | None = None
     check_responses: bool = False
+    enforce_policies: bool = False
+    max_registries: int = DEFAULT_MAX_REGISTRIES
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    max_request_threads: int = DEFAULT_MAX_REQUEST_THREADS
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT
+    upload_memory_limit: int = DEFAULT_UPLOAD_MEMORY_LIMIT
+    upload_space_limit: int = DEFAULT_UPLOAD_SPACE_LIMIT
+    upload_idle_timeout: float = DEFAULT_UPLOAD_IDLE_TIMEOUT

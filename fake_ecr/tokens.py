@@ -1,10 +1,18 @@
-"""Registry credentials: issuing and checking ECR authorization tokens (ecr-behaviour §4.1).
+"""Registry credentials: issuing and checking ECR authorization tokens (ecr-behaviour §4.1) and download grants.
 
-Owns the token format.  ``authorizationToken`` = base64(``AWS:<password>``);
-the password is base64 of a small JSON payload (account, region, expiry) and an
+Owns the two credential formats.  ``authorizationToken`` = base64(``AWS:<password>``);
+the password is base64 of a small JSON payload (account, region, expiry, and the
+principal it was issued to when that is known) and an
 HMAC over it with a key made fresh for each process, so a token cannot be forged
 or edited and is refused once expired or outside its account and region - as
 ECR's tokens are region-scoped and last 12 hours (§2.4).
+
+A download grant is what a GetDownloadUrlForLayer URL carries in place of ECR's
+presigned S3 URL: it names one blob (account, region, repository, digest) and an
+expiry, and is signed with a key of its own, so it never reads as a password (nor
+a password as a grant) - a URL that leaks lets its holder read that one blob until
+it expires, and nothing else, as a presigned URL signs one object and one method
+(AWS's S3 docs, "Sharing objects with presigned URLs").
 
 Must not import anything from fake_ecr but ``errors``.
 """
@@ -24,6 +32,9 @@ TOKEN_LIFETIME = 12 * 3600.0
 PRESIGNED_CREDENTIAL = "X-Amz-Security-Token"
 USERNAME = "AWS"
 _KEY = secrets.token_bytes(32)
+#: One key per kind of credential, so a credential of one kind never verifies as the other.
+_PASSWORD_KEY = hmac.new(_KEY, b"registry password", hashlib.sha256).digest()
+_GRANT_KEY = hmac.new(_KEY, b"download grant", hashlib.sha256).digest()
 
 
 @dataclass(frozen=True)
@@ -38,12 +49,17 @@ class TokenClaims:
     account_id: str
     region: str
     expires_at: float
+    #: the IAM principal the token was issued to (GetAuthorizationToken's caller); None: not recorded
+    principal_arn: str | None = None
 
 
-def issue_token(account_id: str, region: str, now: float) -> IssuedToken:
+def issue_token(account_id: str, region: str, now: float, principal_arn: str | None = None) -> IssuedToken:
     expires_at = now + TOKEN_LIFETIME
-    payload = json.dumps({"account": account_id, "region": region, "expiration": expires_at}).encode()
-    signature = hmac.new(_KEY, payload, hashlib.sha256).hexdigest()
+    claims: dict[str, object] = {"account": account_id, "region": region, "expiration": expires_at}
+    if principal_arn is not None:
+        claims["principal"] = principal_arn
+    payload = json.dumps(claims).encode()
+    signature = hmac.new(_PASSWORD_KEY, payload, hashlib.sha256).hexdigest()
     envelope = json.dumps({"payload": base64.b64encode(payload).decode(), "signature": signature, "version": "2"})
     password = base64.b64encode(envelope.encode()).decode()
     token = base64.b64encode(f"{USERNAME}:{password}".encode()).decode()
@@ -55,10 +71,62 @@ def read_password(password: str) -> TokenClaims | None:
     try:
         envelope = json.loads(base64.b64decode(password, validate=True))
         payload = base64.b64decode(envelope["payload"], validate=True)
-        expected = hmac.new(_KEY, payload, hashlib.sha256).hexdigest()
+        expected = hmac.new(_PASSWORD_KEY, payload, hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, str(envelope["signature"])):
             return None
         claims = json.loads(payload)
-        return TokenClaims(str(claims["account"]), str(claims["region"]), float(claims["expiration"]))
+        principal = claims.get("principal")
+        return TokenClaims(
+            str(claims["account"]),
+            str(claims["region"]),
+            float(claims["expiration"]),
+            None if principal is None else str(principal),
+        )
+    except (binascii.Error, ValueError, KeyError, TypeError):
+        return None
+
+
+@dataclass(frozen=True)
+class DownloadGrant:
+    """Leave to read one blob of one repository (GET or HEAD) until ``expires_at``."""
+
+    account_id: str
+    region: str
+    repository_name: str
+    digest: str
+    expires_at: float
+
+
+def issue_download_grant(grant: DownloadGrant) -> str:
+    """The URL-safe credential for ``grant``: its payload and an HMAC over it."""
+    payload = json.dumps(
+        {
+            "account": grant.account_id,
+            "region": grant.region,
+            "repository": grant.repository_name,
+            "digest": grant.digest,
+            "expiration": grant.expires_at,
+        }
+    ).encode()
+    signature = hmac.new(_GRANT_KEY, payload, hashlib.sha256).hexdigest()
+    return f"{base64.urlsafe_b64encode(payload).decode()}.{signature}"
+
+
+def read_download_grant(credential: str) -> DownloadGrant | None:
+    """The grant a credential this process issued carries, or None for anything else (a password too)."""
+    encoded, _, signature = credential.partition(".")
+    try:
+        payload = base64.urlsafe_b64decode(encoded.encode("ascii"))
+        expected = hmac.new(_GRANT_KEY, payload, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, signature):
+            return None
+        claims = json.loads(payload)
+        return DownloadGrant(
+            str(claims["account"]),
+            str(claims["region"]),
+            str(claims["repository"]),
+            str(claims["digest"]),
+            float(claims["expiration"]),
+        )
     except (binascii.Error, ValueError, KeyError, TypeError):
         return None

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
+from fake_ecr import Settings
 from fake_ecr.api import IMPLEMENTED, UNSUPPORTED
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -53,3 +55,25 @@ def test_readme_example_passes(number: int, pytester: pytest.Pytester) -> None:
     pytester.makepyfile(**{f"test_readme_example_{number}": _tested_examples()[number]})
     result = pytester.runpytest_subprocess("-p", "no:benchmark", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=_tested_examples()[number].count("\ndef test_"))
+
+
+def _settings_table() -> dict[str, str]:
+    """field -> default, as the README's "Settings" table shows them."""
+    text = README.read_text()
+    section = text[text.index("\n## Settings") :]
+    section = section[: section.index("\n## ", 1)]
+    return dict(re.findall(r"^\| `(\w+)` \| `([^`]+)` \|", section, re.M))
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, str):
+        return f'"{value}"' if value in ("auto", "aws") else value
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1024 * 1024:
+        for unit, size in (("GiB", 1024**3), ("MiB", 1024**2)):
+            if value % size == 0:
+                return f"{value // size} {unit}"
+    return repr(value)
+
+
+def test_readme_documents_every_setting_with_its_default() -> None:
+    assert _settings_table() == {field.name: _shown(field.default) for field in fields(Settings)}

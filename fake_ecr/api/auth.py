@@ -11,6 +11,7 @@ Must not import werkzeug or ``fake_ecr.registry``.
 from __future__ import annotations
 
 from fake_ecr.api.core import Call, Params, Response, operation
+from fake_ecr.policy_evaluation import root_arn
 from fake_ecr.tokens import issue_token
 
 
@@ -20,10 +21,13 @@ def get_authorization_token(call: Call, params: Params) -> Response:
     # One authorizationData per requested registry, else one for the caller's own.
     region = call.caller.region
     registry_ids = params.get("registryIds") or [call.caller.account_id]
+    # The token is the caller's credential: with policies enforced, the registry checks them for this principal.
+    principal = call.caller.principal_arn or root_arn(call.caller.account_id, region)
     data = []
     for registry_id in dict.fromkeys(registry_ids):
-        # A token is bound to the registry it is issued for; the registry refuses it elsewhere (§4.1).
-        token = issue_token(registry_id, region, call.now)
+        # A token is bound to the registry it is issued for; the registry refuses it elsewhere (§4.1),
+        # unless policies are enforced: then it is good in every registry of its region that allows it.
+        token = issue_token(registry_id, region, call.now, principal)
         data.append(
             {
                 "authorizationToken": token.authorization_token,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -28,7 +29,14 @@ from typing import Any
 
 from fake_ecr import errors
 from fake_ecr.model import Backend, Registry
-from fake_ecr.service_model import check_response, operation_names, target_prefix, validate_request
+from fake_ecr.policy_evaluation import authorize, root_arn
+from fake_ecr.service_model import (
+    check_response,
+    largest_request,
+    operation_names,
+    target_prefix,
+    validate_request,
+)
 from fake_ecr.settings import Settings
 
 log = logging.getLogger("fake_ecr")
@@ -39,10 +47,15 @@ Response = dict[str, Any]
 
 @dataclass
 class Caller:
-    """Who is calling and where: the caller's account and the request's region."""
+    """Who is calling and where: the caller's account and the request's region.
+
+    ``principal_arn``: the IAM principal calling (``FakeEcr.acting_as``, or an access key of
+    ``Fake.principals`` over HTTP); None: unknown, taken to be the account's root.
+    """
 
     account_id: str
     region: str
+    principal_arn: str | None = None
 
 
 @dataclass
@@ -61,6 +74,8 @@ class Fake:
     check_responses: bool = False
     #: the IAM principal calls and pulls are taken to come from (``FakeEcr.acting_as``); None: unknown
     principal_arn: str | None = None
+    #: access key id -> the IAM principal a SigV4-signed request with it comes from (``FakeEcr.principals``)
+    principals: dict[str, str] = field(default_factory=dict)
 
     def registry_url(self, account_id: str, region: str) -> str:
         """``scheme://host`` of a registry: https for ECR's own hosts and with TLS on, else http."""
@@ -69,22 +84,42 @@ class Fake:
         return f"{'https' if secure else 'http'}://{host}"
 
 
+#: Operations that only read a registry (by ECR's naming: Describe*, List*, Get*, BatchGet*, BatchCheck*,
+#: Validate*).  GetAuthorizationToken reads no registry at all.
+READ_OPERATION_PREFIXES = ("Describe", "List", "Get", "BatchGet", "BatchCheck", "Validate")
+
+
 @dataclass
 class Call:
-    """One control-plane call being served."""
+    """One control-plane call being served.
+
+    Which registries exist is up to the calls that write: any account and region a request names
+    (``registryId``, a repository ARN, the SigV4 credential scope's region) is a registry ECR would
+    answer for, but only a write (Create*, Put*, Delete*, ..., whether or not it succeeds) stores it,
+    and with it, above the model, a port of its own on a running server.  A read of a registry nothing
+    was written to answers as an empty registry and leaves no trace, so a client naming thousands of
+    accounts or regions costs nothing; writes store at most ``Settings.max_registries`` registries,
+    then answer LimitExceededException.
+    """
 
     fake: Fake
     caller: Caller
     operation: str
 
+    def registry_of(self, registry_id: str, region: str) -> Registry:
+        """The registry of (account, region): stored for a write, as it stands (maybe empty, unkept) for a read."""
+        backend = self.fake.backend
+        if self.operation.startswith(READ_OPERATION_PREFIXES):
+            return backend.registry_or_empty(registry_id, region)
+        return backend.registry(registry_id, region)
+
     def registry(self, params: Mapping[str, Any]) -> Registry:
         """The registry ``registryId`` names, the caller's own by default (§1.1)."""
-        registry_id = params.get("registryId") or self.caller.account_id
-        return self.fake.backend.registry(registry_id, self.caller.region)
+        return self.registry_of(params.get("registryId") or self.caller.account_id, self.caller.region)
 
     @property
     def own_registry(self) -> Registry:
-        return self.fake.backend.registry(self.caller.account_id, self.caller.region)
+        return self.registry_of(self.caller.account_id, self.caller.region)
 
     @property
     def now(self) -> float:
@@ -134,6 +169,20 @@ ERROR_CODES: dict[type[errors.EcrError], str] = {
     errors.LifecyclePolicyNotFound: "LifecyclePolicyNotFoundException",
     errors.RegistryPolicyNotFound: "RegistryPolicyNotFoundException",
     errors.LimitExceeded: "LimitExceededException",
+    # Not in ECR's model: AWS's generic error, as ECR answers it ("Common errors" in ECR's user guide).
+    errors.AccessDenied: "AccessDeniedException",
+    errors.TooManyRegistries: "LimitExceededException",
+    # fake-ecr's own limits.  A chunk past Settings.upload_space_limit (UploadLayerPart): LimitExceededException
+    # is in the operation's modelled errors, "exceeded a service limit for your account".
+    errors.UploadSpaceExhausted: "LimitExceededException",
+    # A body longer than ECR's largest request: AWS's JSON services name this RequestEntityTooLargeException with
+    # HTTP 413 (Lambda's Invoke, quoted in ASFHyP3/hyp3#2241 and aws/aws-pdk#771); UNCONFIRMED for ECR, whose
+    # model names no such error.  botocore raises it as a ClientError with that code and does not retry it.
+    errors.RequestBodyTooLarge: "RequestEntityTooLargeException",
+    # A server at Settings.max_connections or max_request_threads: 503 (RFC 9110 §15.6.4, a temporary overload)
+    # with ThrottlingException, the generic AWS error ECR's user guide names for throttling ("Common errors");
+    # botocore retries both the status and the code, with backoff.
+    errors.ServerBusy: "ThrottlingException",
     errors.ImageNotFound: "ImageNotFoundException",
     errors.ImageAlreadyExists: "ImageAlreadyExistsException",
     errors.ImageTagAlreadyExists: "ImageTagAlreadyExistsException",
@@ -172,7 +221,14 @@ ERROR_CODES: dict[type[errors.EcrError], str] = {
     errors.ReplicationBackfillInvalidStatus: "ReplicationBackfillInvalidStatusException",
 }
 #: HTTP status per exception name where it is not 400 (§1.1).
-ERROR_STATUS = {"UnsupportedOperationException": 501, "ServerException": 500}
+ERROR_STATUS = {
+    "UnsupportedOperationException": 501,
+    "ServerException": 500,
+    "RequestEntityTooLargeException": 413,
+    "ThrottlingException": 503,
+}
+#: The longest request body served: ECR's largest request, computed from the installed model's limits.
+MAX_REQUEST_BODY = largest_request()[1]
 
 
 def error_code(error: errors.EcrError) -> str:
@@ -210,6 +266,38 @@ def render_error(error: errors.EcrError) -> tuple[int, dict[str, str], bytes]:
     return _reply(ERROR_STATUS.get(code, 400), payload)
 
 
+# --- policies (Settings.enforce_policies) ---------------------------------------------
+
+#: A repository's ARN, as TagResource, UntagResource and ListTagsForResource name it in ``resourceArn``.
+_REPOSITORY_ARN = re.compile(r"arn:[a-z-]+:ecr:([a-z0-9-]+):(\d{12}):repository/(.+)")
+
+
+def iam_action(operation: str) -> str:
+    """The IAM action an ECR operation needs: ``ecr:`` and the operation's name, for every one of them
+    (AWS's Service Authorization Reference, "Actions defined by Amazon Elastic Container Registry")."""
+    return f"ecr:{operation}"
+
+
+def authorize_call(call: Call, params: Params) -> None:
+    """Return when the registry's policies let the caller make this call; raise AccessDenied otherwise.
+
+    The resource is each repository the request names (``repositoryName``, every one of
+    ``repositoryNames``, the repository a ``resourceArn`` is), else the registry as a whole (``*``).
+    """
+    caller = call.caller
+    principal = caller.principal_arn or root_arn(caller.account_id, caller.region)
+    actions = (iam_action(call.operation),)
+    arn = params.get("resourceArn")
+    tagged = _REPOSITORY_ARN.fullmatch(arn) if isinstance(arn, str) else None
+    if tagged is not None:
+        region, registry_id, repository_name = tagged.groups()
+        authorize(call.registry_of(registry_id, region), principal, actions, repository_name)
+        return
+    registry = call.registry(params)
+    for repository_name in params.get("repositoryNames") or [params.get("repositoryName")]:
+        authorize(registry, principal, actions, repository_name)
+
+
 # --- the protocol core ---------------------------------------------------------------
 
 
@@ -229,6 +317,8 @@ def handle(fake: Fake, caller: Caller, target: str, body: bytes) -> tuple[int, d
     if name not in operation_names():
         return _reply(400, {"__type": "UnknownOperationException", "message": f"Unknown operation {target!r}"})
     try:
+        if len(body) > MAX_REQUEST_BODY:  # in-process too: both paths answer alike (the server reads no more)
+            raise errors.RequestBodyTooLarge(MAX_REQUEST_BODY, len(body))
         try:
             params = _without_nulls(json.loads(body)) if body else {}
         except (ValueError, UnicodeDecodeError, RecursionError):
@@ -238,7 +328,10 @@ def handle(fake: Fake, caller: Caller, target: str, body: bytes) -> tuple[int, d
         handler = OPERATIONS.get(name)
         if handler is None:
             raise errors.UnsupportedOperation(name)
-        result = handler(Call(fake, caller, name), params)
+        call = Call(fake, caller, name)
+        if fake.settings.enforce_policies:
+            authorize_call(call, params)
+        result = handler(call, params)
         if fake.check_responses:
             check_response(name, result)
         return _reply(200, result)

@@ -7,14 +7,14 @@ registry's manifest PUT).  Must not import werkzeug or ``fake_ecr.registry``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from fake_ecr import errors
 from fake_ecr.api import render
 from fake_ecr.api.core import Call, Params, Response, operation
 from fake_ecr.api.pull_through_cache import refuse_upstream_pulls
-from fake_ecr.model import ImageId, ImageView
+from fake_ecr.model import ImageId, ImageSelection, ImageView, Registry
 
 #: DescribeImages extras from other areas (scan status), keyed by name: (call, registry id, name, view) -> members.
 DETAIL_EXTENSIONS: dict[str, Callable[[Call, str, str, ImageView], dict[str, Any]]] = {}
@@ -24,17 +24,14 @@ def image_ids(params: Params) -> list[ImageId]:
     return [ImageId(i.get("imageDigest"), i.get("imageTag")) for i in params["imageIds"]]
 
 
-def _select(views: Iterable[ImageView], params: Params) -> list[ImageView]:
-    """Apply filter.tagStatus and filter.imageStatus (defaults: ANY tags, ACTIVE images; §2.2)."""
+def _selection(registry: Registry, params: Params) -> ImageSelection:
+    """A listing's filter.tagStatus and filter.imageStatus (defaults: ANY tags, ACTIVE images; §2.2).
+
+    Looks the repository up first: a missing one is the error, whatever the nextToken.
+    """
+    registry.repository(params["repositoryName"])
     selection = params.get("filter") or {}
-    tag_status = selection.get("tagStatus") or "ANY"
-    image_status = selection.get("imageStatus") or "ACTIVE"
-    return [
-        v
-        for v in views
-        if (tag_status == "ANY" or (tag_status == "TAGGED") == bool(v.image_tags))
-        and image_status in ("ANY", v.image.image_status)
-    ]
+    return ImageSelection(selection.get("tagStatus") or "ANY", selection.get("imageStatus") or "ACTIVE")
 
 
 def _manifest_bytes(image_manifest: str) -> bytes:
@@ -70,7 +67,7 @@ def batch_get_image(call: Call, params: Params) -> Response:
     name = params["repositoryName"]
     requested = image_ids(params)
     refuse_upstream_pulls(registry, name, requested)
-    found, failures = registry.pull_images(name, requested, params.get("acceptedMediaTypes"), call.fake.principal_arn)
+    found, failures = registry.pull_images(name, requested, params.get("acceptedMediaTypes"), call.caller.principal_arn)
     return {
         "images": [render.image(image, registry.registry_id, name, requested) for requested, image in found],
         "failures": [render.image_failure(f) for f in failures],
@@ -88,14 +85,16 @@ def batch_delete_image(call: Call, params: Params) -> Response:
 
 @operation("ListImages")
 def list_images(call: Call, params: Params) -> Response:
-    views = _select(call.registry(params).images(params["repositoryName"]), params)
+    registry = call.registry(params)
+    name, selection = params["repositoryName"], _selection(registry, params)
     # One entry per (digest, tag) pair; untagged images as {imageDigest} only (§2.2 ListImages).
-    entries = [
-        {"imageDigest": v.image.image_digest, "imageTag": tag} if tag else {"imageDigest": v.image.image_digest}
-        for v in views
-        for tag in (v.image_tags or (None,))
-    ]
-    return render.page("ListImages", params, "imageIds", entries, dict)
+    return render.indexed_page(
+        "ListImages",
+        params,
+        "imageIds",
+        lambda start, size: registry.image_id_page(name, selection, start, size),
+        render.image_id,
+    )
 
 
 @operation("DescribeImages")
@@ -111,7 +110,14 @@ def describe_images(call: Call, params: Params) -> Response:
 
     requested = params.get("imageIds")
     if requested is None:
-        return render.page("DescribeImages", params, "imageDetails", _select(registry.images(name), params), detail)
+        selection = _selection(registry, params)
+        return render.indexed_page(
+            "DescribeImages",
+            params,
+            "imageDetails",
+            lambda start, size: registry.image_page(name, selection, start, size),
+            detail,
+        )
     render.refuse_paging_with(params, "imageIds")
     # Any id that names no image fails the whole call (§2.2 DescribeImages); one detail per image.
     views = {view.image.image_digest: view for view in (registry.resolve_image(name, i) for i in image_ids(params))}

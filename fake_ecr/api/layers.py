@@ -19,7 +19,7 @@ from fake_ecr import errors
 from fake_ecr.api.core import Call, Params, Response, operation
 from fake_ecr.digest import ECR_DIGEST_PATTERN
 from fake_ecr.service_model import decode_blob
-from fake_ecr.tokens import PRESIGNED_CREDENTIAL, TOKEN_LIFETIME, issue_token
+from fake_ecr.tokens import PRESIGNED_CREDENTIAL, DownloadGrant, issue_download_grant
 
 #: The part size InitiateLayerUpload recommends: 10 MiB (§2.3, [CLI:initiate-layer-upload]).
 PART_SIZE = 10 * 1024 * 1024
@@ -93,8 +93,8 @@ def complete_layer_upload(call: Call, params: Params) -> Response:
 def get_download_url_for_layer(call: Call, params: Params) -> Response:
     """A URL on the fake's registry that serves the layer without an Authorization header.
 
-    It carries a registry token valid for an hour, the lifetime of ECR's presigned URL:
-    a 12-hour token issued 11 hours in the past on the fake's clock.
+    It carries a download grant for this one blob of this repository, read-only (GET, HEAD), valid
+    for an hour on the fake's clock, as ECR's presigned URL is (X-Amz-Expires=3600).
     """
     registry = call.registry(params)
     name, digest = params["repositoryName"], params["layerDigest"]
@@ -103,8 +103,7 @@ def get_download_url_for_layer(call: Call, params: Params) -> Response:
     if not registry.blob_is_referenced(name, digest):
         # Uploaded but in no image: "unassociated", not downloadable (§2.3).
         raise errors.LayerInaccessible(registry.registry_id, name, digest)
-    issued_at = call.now - (TOKEN_LIFETIME - DOWNLOAD_URL_LIFETIME)
-    token = issue_token(registry.registry_id, registry.region, issued_at)
-    query = urlencode({PRESIGNED_CREDENTIAL: token.password})
+    grant = DownloadGrant(registry.registry_id, registry.region, name, digest, call.now + DOWNLOAD_URL_LIFETIME)
+    query = urlencode({PRESIGNED_CREDENTIAL: issue_download_grant(grant)})
     url = call.fake.registry_url(registry.registry_id, registry.region)
     return {"downloadUrl": f"{url}/v2/{name}/blobs/{digest}?{query}", "layerDigest": digest}

@@ -4,7 +4,8 @@ PutRegistryPolicy, GetRegistryPolicy, DeleteRegistryPolicy (ecr-behaviour §2.1,
 Owns checking a policy document the way ECR does before it stores one (the IAM policy grammar,
 narrowed per kind of policy: a repository policy names no ``Resource``; a registry policy's
 actions depend on the REGISTRY_POLICY_SCOPE account setting), and the pretty layout ECR stores
-and returns policies in.  fake-ecr stores policies but never enforces them.
+and returns policies in.  fake-ecr enforces the stored policies only with
+``Settings.enforce_policies`` (``fake_ecr.policy_evaluation``); by default it stores them and no more.
 Must not import werkzeug or ``fake_ecr.registry``.
 """
 
@@ -265,9 +266,10 @@ def _repository_policy(record: RepositoryRecord, policy_text: str) -> Response:
 
 @operation("SetRepositoryPolicy")
 def set_repository_policy(call: Call, params: Params) -> Response:
-    # `force` guards against a policy that locks the caller out; fake-ecr enforces no policy, so
-    # there is nothing to guard and `force` changes nothing.  The text is checked before the
-    # repository is looked up (UNCONFIRMED which error ECR reports when both are wrong).
+    # `force` guards against a policy that locks the caller out.  fake-ecr does not check that
+    # (UNCONFIRMED what ECR answers), so `force` changes nothing, with policies enforced or not.
+    # The text is checked before the repository is looked up (UNCONFIRMED which error ECR reports
+    # when both are wrong).
     policy_text = pretty_policy_text(checked_policy(params["policyText"], REPOSITORY_POLICY))
     _, record = call.registry(params).modify_repository(
         params["repositoryName"], lambda r: replace(r, policy_text=policy_text)

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from fake_ecr import errors
 from fake_ecr.api.core import Call, Params, Response
 from fake_ecr.model import ImageFailure, ImageId, ImageRecord, ImageView, RepositoryRecord
-from fake_ecr.service_model import paginate
+from fake_ecr.service_model import next_page_token, page_window, paginate
 
 T = TypeVar("T")
 
@@ -23,6 +23,24 @@ def page(operation: str, params: Params, key: str, items: Sequence[T], shape: Ca
     """One page of a listing under ``key``, each item in its wire ``shape``, and ``nextToken`` if more follow."""
     selected, next_token = paginate(operation, params, items)
     response: Response = {key: [shape(item) for item in selected]}
+    if next_token is not None:
+        response["nextToken"] = next_token
+    return response
+
+
+def indexed_page(
+    operation: str,
+    params: Params,
+    key: str,
+    fetch: Callable[[int, int], tuple[Sequence[T], int]],
+    shape: Callable[[T], Any],
+) -> Response:
+    """``page`` for a listing the model reads one page of: ``fetch(offset, size)`` answers the page's items
+    and how many the whole listing holds, so nothing but the page is built (same tokens as ``page``)."""
+    start, size = page_window(operation, params)
+    selected, total = fetch(start, size)
+    response: Response = {key: [shape(item) for item in selected]}
+    next_token = next_page_token(operation, start + size, total)
     if next_token is not None:
         response["nextToken"] = next_token
     return response

@@ -88,8 +88,15 @@ def describe_repositories(call: Call, params: Params) -> Response:
     names = params.get("repositoryNames")
     if names is not None:
         render.refuse_paging_with(params, "repositoryNames")
-    records = call.registry(params).repositories(names)
-    return render.page("DescribeRepositories", params, "repositories", records, lambda r: render.repository(call, r))
+        records = call.registry(params).repositories(names)
+        return {"repositories": [render.repository(call, r) for r in records]}
+    return render.indexed_page(
+        "DescribeRepositories",
+        params,
+        "repositories",
+        call.registry(params).repository_page,
+        lambda r: render.repository(call, r),
+    )
 
 
 @operation("DeleteRepository")

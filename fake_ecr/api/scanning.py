@@ -199,7 +199,7 @@ def _image_scan_detail(call: Call, registry_id: str, repository_name: str, view:
     Only legacy (Clair) basic scanning fills them; AWS_NATIVE basic and enhanced scanning leave
     them out and point to DescribeImageScanFindings (§2.2 DescribeImages, §5.4).
     """
-    registry = call.fake.backend.registry(registry_id, call.caller.region)
+    registry = call.registry_of(registry_id, call.caller.region)
     settings = registry.settings
     if settings.scan_type != BASIC or basic_scan_version(settings) != "CLAIR":
         return {}

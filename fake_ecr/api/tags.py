@@ -54,7 +54,7 @@ def _repository_of(call: Call, resource_arn: str) -> tuple[Registry, str]:
     if match["region"] != call.caller.region:
         # A repository in another region lives in another registry this endpoint does not serve.
         raise errors.InvalidParameter("resourceArn", "Invalid ARN")
-    return call.fake.backend.registry(match["account"], match["region"]), match["name"]
+    return call.registry_of(match["account"], match["region"]), match["name"]
 
 
 def wire_tags(record: RepositoryRecord) -> list[dict[str, str]]:

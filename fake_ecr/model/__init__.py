@@ -6,6 +6,7 @@ surfaces above (``fake_ecr.api``, ``fake_ecr.registry``).
 
 from fake_ecr.model.backend import Backend
 from fake_ecr.model.blobs import BlobInfo, StoredBlob, UploadSession
+from fake_ecr.model.indexes import ImageSelection
 from fake_ecr.model.records import (
     ImageFailure,
     ImageId,
@@ -25,6 +26,7 @@ __all__ = [
     "ImageFailure",
     "ImageId",
     "ImageRecord",
+    "ImageSelection",
     "ImageView",
     "PutImageResult",
     "Registry",

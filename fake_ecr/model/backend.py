@@ -9,17 +9,26 @@ at most ``max_registries`` of them; reading one that holds nothing yet
 (``registry_or_empty``) answers from an empty registry that is not kept, so
 naming accounts and regions costs no memory (and, above the model, no port).
 
+Uploads of every registry share one ``UploadSpace`` (memory and space limits,
+idle timeout); ``expire_idle_uploads`` drops the abandoned ones, at most once a
+``REAP_INTERVAL`` however often it is called (each request, and the server's timer).
+
 Must not import werkzeug, botocore or anything above ``fake_ecr.model``.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 from fake_ecr import errors
 from fake_ecr.clock import Clock
+from fake_ecr.model.blobs import UploadSpace
 from fake_ecr.model.registry import Deletion, PutImageResult, Registry
+
+#: Real seconds between two looks for idle uploads: far below any idle timeout worth setting.
+REAP_INTERVAL = 1.0
 
 #: Called after every successful push, with the lock held: (registry, repository name, result).
 PushListener = Callable[[Registry, str, PutImageResult], None]
@@ -31,8 +40,13 @@ DeleteListener = Callable[[Registry, str, Deletion], None]
 class Backend:
     """All registries of one fake ECR (one per account and region)."""
 
-    def __init__(self, clock: Clock | None = None, *, max_registries: int | None = None) -> None:
+    def __init__(
+        self, clock: Clock | None = None, *, max_registries: int | None = None, upload_space: UploadSpace | None = None
+    ) -> None:
         self.clock = clock if clock is not None else Clock()
+        #: the bytes uploads in progress hold, over every registry, and their limits
+        self.upload_space = upload_space if upload_space is not None else UploadSpace()
+        self._next_reap = time.monotonic() + REAP_INTERVAL
         #: how many registries may be stored (None: no limit)
         self.max_registries = max_registries
         self.lock = threading.RLock()
@@ -66,7 +80,25 @@ class Backend:
         return registry if registry is not None else self._empty_registry(registry_id, region)
 
     def _empty_registry(self, registry_id: str, region: str) -> Registry:
-        return Registry(registry_id, region, self.lock, self.clock, on_push=self._pushed, on_delete=self._deleted)
+        return Registry(
+            registry_id,
+            region,
+            self.lock,
+            self.clock,
+            on_push=self._pushed,
+            on_delete=self._deleted,
+            upload_space=self.upload_space,
+        )
+
+    def expire_idle_uploads(self) -> None:
+        """Drop uploads idle too long (``Registry.expire_uploads``), unless that was looked at under a
+        ``REAP_INTERVAL`` ago: cheap enough for every request."""
+        now = time.monotonic()
+        if now < self._next_reap:
+            return
+        self._next_reap = now + REAP_INTERVAL
+        for registry in self.registries():
+            registry.expire_uploads()
 
     def registries(self) -> list[Registry]:
         with self.lock:

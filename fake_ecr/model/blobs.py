@@ -6,6 +6,12 @@ they arrive and spill to a temporary file past a threshold, so a large layer is
 never held twice nor wholly in memory.  Both the layer API (InitiateLayerUpload
 ... CompleteLayerUpload) and the registry's blob uploads use these sessions.
 
+``UploadSpace`` counts the bytes of every upload in progress of one fake
+(``Settings.upload_memory_limit``, ``upload_space_limit``): an upload spills to
+its temporary file past 4 MiB of its own or once the uploads together hold the
+memory limit, and a chunk past the space limit is refused.  Bytes are counted
+back when an upload is sealed into a blob or discarded.
+
 Locking: the registry's lock guards the maps; an upload's own lock serialises the
 requests on it while a chunk streams in, so a long PATCH never blocks other calls;
 a short body lock lets a force-deleted repository drop an upload mid-chunk.  A
@@ -20,11 +26,14 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO
 
+from fake_ecr import errors
 from fake_ecr.digest import DigestingWriter
+from fake_ecr.settings import DEFAULT_UPLOAD_IDLE_TIMEOUT, DEFAULT_UPLOAD_MEMORY_LIMIT, DEFAULT_UPLOAD_SPACE_LIMIT
 
 #: Bodies larger than this go to an anonymous temporary file instead of memory.
 SPILL_THRESHOLD = 4 * 1024 * 1024
@@ -71,25 +80,70 @@ class StoredBlob:
         return b"".join(self.read())
 
 
+class UploadSpace:
+    """The bytes every upload in progress of one fake holds: in memory, and in all (with temporary files)."""
+
+    def __init__(
+        self,
+        memory_limit: int = DEFAULT_UPLOAD_MEMORY_LIMIT,
+        space_limit: int = DEFAULT_UPLOAD_SPACE_LIMIT,
+        idle_timeout: float = DEFAULT_UPLOAD_IDLE_TIMEOUT,
+    ) -> None:
+        self.memory_limit = memory_limit
+        self.space_limit = space_limit
+        #: real seconds an upload may go without a chunk before it is dropped
+        self.idle_timeout = idle_timeout
+        self._lock = threading.Lock()
+        self.in_memory = 0
+        self.held = 0
+
+    def take(self, size: int, in_memory: bool) -> bool:
+        """Count ``size`` more bytes; whether they may stay in memory.  UploadSpaceExhausted past the space limit."""
+        with self._lock:
+            if self.held + size > self.space_limit:
+                raise errors.UploadSpaceExhausted(self.space_limit)
+            self.held += size
+            if in_memory and self.in_memory + size <= self.memory_limit:
+                self.in_memory += size
+                return True
+            return False
+
+    def moved_to_disk(self, size: int) -> None:
+        """``size`` bytes counted in memory went to a temporary file."""
+        with self._lock:
+            self.in_memory -= size
+
+    def give_back(self, held: int, in_memory: int) -> None:
+        with self._lock:
+            self.held -= held
+            self.in_memory -= in_memory
+
+
 class UploadSession:
     """An upload in progress: bytes so far, their running digest, and part count."""
 
-    def __init__(self, upload_id: str, repository_name: str, started_at: float) -> None:
+    def __init__(
+        self, upload_id: str, repository_name: str, started_at: float, space: UploadSpace | None = None
+    ) -> None:
         self.upload_id = upload_id
         self.repository_name = repository_name
         self.started_at = started_at
         #: when a part last arrived (on the fake's clock): idle uploads expire
         self.last_active_at = started_at
+        #: when a chunk last arrived, in real seconds (``time.monotonic``): idle uploads expire on it too
+        self.last_active_monotonic = time.monotonic()
+        self._space = space if space is not None else UploadSpace()
+        self._held = 0  # bytes counted in ``_space``
+        self._in_memory = 0  # of which in memory
         self.lock = threading.Lock()
         #: held while a chunk is written or the body closed: ``discard`` may come from another thread
         self._body_lock = threading.Lock()
         self.parts = 0
         self.part_sizes: list[int] = []
         self._writer = DigestingWriter()
-        # The body outlives this call: seal() hands it on or discard() closes it.
-        self._body: tempfile.SpooledTemporaryFile[bytes] = tempfile.SpooledTemporaryFile(  # noqa: SIM115
-            max_size=SPILL_THRESHOLD
-        )
+        # The body outlives this call: seal() hands it on or discard() closes it.  It never spills by itself
+        # (max_size 0): ``_count`` rolls it over past SPILL_THRESHOLD or the fake's memory limit.
+        self._body: tempfile.SpooledTemporaryFile[bytes] = tempfile.SpooledTemporaryFile(max_size=0)  # noqa: SIM115
 
     @property
     def size(self) -> int:
@@ -115,14 +169,33 @@ class UploadSession:
                 with self._body_lock:
                     if self._body.closed:
                         break
+                    self._count(len(chunk))
                     self._writer.update(chunk)
                     self._body.write(chunk)
                 added += len(chunk)
+                self.last_active_monotonic = time.monotonic()
         finally:  # a body cut short still counts for what arrived: part sizes always add up to ``size``
             if added:
                 self.parts += 1
                 self.part_sizes.append(added)
         return added
+
+    def _count(self, size: int) -> None:
+        """Count ``size`` bytes about to be written, spilling the body to its file when memory is spent."""
+        in_memory = not self._body._rolled  # type: ignore[attr-defined]
+        keep = self._space.take(size, in_memory and self._in_memory + size <= SPILL_THRESHOLD)
+        self._held += size
+        if keep:
+            self._in_memory += size
+        elif in_memory:
+            self._body.rollover()
+            self._space.moved_to_disk(self._in_memory)
+            self._in_memory = 0
+
+    def _uncount(self) -> None:
+        """The body's bytes are no upload's any more (sealed into a blob, or dropped)."""
+        self._space.give_back(self._held, self._in_memory)
+        self._held = self._in_memory = 0
 
     @property
     def has_small_parts(self) -> bool:
@@ -132,6 +205,8 @@ class UploadSession:
     def seal(self) -> StoredBlob:
         """Turn the body into a stored blob (no copy when it already sits in a file)."""
         body = self._body
+        with self._body_lock:
+            self._uncount()
         if body._rolled:  # type: ignore[attr-defined]  # spilled: keep the file, it is the blob
             body.flush()
             # The spooled file itself, not the file inside it: on 3.11+ it is an IOBase that closes
@@ -145,6 +220,7 @@ class UploadSession:
         """Drop the body: an abandoned or failed upload leaves nothing behind (safe while a chunk streams in)."""
         with self._body_lock:
             self._body.close()
+            self._uncount()
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,8 @@
 Owns every state change of the data both surfaces share, behind the backend's
 one lock: repositories and their settings, images (the exact manifest bytes),
 the tag index (tag -> digest), blob links per repository, and upload sessions.
+Images, tags and repositories sit in ordered indexes (``model.indexes``), so a
+page of a listing costs the same however much the listing holds.
 There is one write path for images: ``put_image`` serves PutImage and the
 registry's manifest PUT alike (design.md "One write path").
 
@@ -14,15 +16,18 @@ from ``fake_ecr.api``/``fake_ecr.registry``.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import islice
 
 from fake_ecr import errors
 from fake_ecr.clock import Clock
 from fake_ecr.digest import ECR_DIGEST_PATTERN, sha256_digest
 from fake_ecr.manifests import ManifestInfo, parse_manifest
-from fake_ecr.model.blobs import BlobInfo, StoredBlob, UploadSession
+from fake_ecr.model.blobs import BlobInfo, StoredBlob, UploadSession, UploadSpace
+from fake_ecr.model.indexes import Images, ImageSelection, ImageTable, RankIndex, Tags
 from fake_ecr.model.records import (
     ImageFailure,
     ImageId,
@@ -73,33 +78,34 @@ class _Repository:
     """Mutable insides of one repository; only this module touches them."""
 
     record: RepositoryRecord
-    images: dict[str, ImageRecord] = field(default_factory=dict)
-    tags: dict[str, str] = field(default_factory=dict)
+    #: Images (digest -> record, push order) and tags (tag -> digest), indexed for paging.
+    table: ImageTable = field(default_factory=ImageTable)
     # digest -> media type learned from a manifest (None until one names it)
     blob_links: dict[str, str | None] = field(default_factory=dict)
+    #: Its place in the registry's repository index (creation order).
+    slot: int = -1
+
+    @property
+    def images(self) -> Images:
+        return self.table.images
+
+    @property
+    def tags(self) -> Tags:
+        return self.table.tags
 
     def tags_of(self, image_digest: str) -> tuple[str, ...]:
-        return tuple(tag for tag, digest in self.tags.items() if digest == image_digest)
-
-    def tags_by_digest(self) -> dict[str, list[str]]:
-        index: dict[str, list[str]] = {}
-        for tag, digest in self.tags.items():
-            index.setdefault(digest, []).append(tag)
-        return index
+        return self.table.tags_of(image_digest)
 
     def parents_of(self, image_digest: str) -> list[str]:
         return [d for d, image in self.images.items() if image_digest in image.child_digests]
 
     def views(self) -> list[ImageView]:
         """Every image in push order, each with its tags."""
-        tags = self.tags_by_digest()
-        return [ImageView(image, tuple(tags.get(digest, ()))) for digest, image in self.images.items()]
+        return self.table.views()
 
     def remove_image(self, image_digest: str) -> tuple[str, ...]:
         """Delete an image and every tag on it; returns the tags it had."""
         tags = self.tags_of(image_digest)
-        for tag in tags:
-            del self.tags[tag]
         del self.images[image_digest]
         return tags
 
@@ -151,14 +157,19 @@ class Registry:
         *,
         on_push: Callable[[Registry, str, PutImageResult], None] | None = None,
         on_delete: Callable[[Registry, str, Deletion], None] | None = None,
+        upload_space: UploadSpace | None = None,
     ) -> None:
         self.registry_id = registry_id
+        #: the bytes uploads hold, counted over every registry of the fake, and their idle limit
+        self._upload_space = upload_space if upload_space is not None else UploadSpace()
         self._on_push = on_push
         self._on_delete = on_delete
         self.region = region
         self._lock = lock
         self._clock = clock
         self._repositories: dict[str, _Repository] = {}
+        #: The same repositories in creation order, for DescribeRepositories' pages.
+        self._repository_order: RankIndex[_Repository] = RankIndex(1)
         self._blobs: dict[str, StoredBlob] = {}
         self._uploads: dict[str, UploadSession] = {}
         self._settings = RegistrySettings()
@@ -202,7 +213,8 @@ class Registry:
                 created_at=self._clock.now(),
                 **settings,  # type: ignore[arg-type]
             )
-            self._repositories[repository_name] = _Repository(record)
+            repository = self._repositories[repository_name] = _Repository(record)
+            self._repository_order.append(repository, 0)
             return record
 
     def repository(self, repository_name: str) -> RepositoryRecord:
@@ -215,6 +227,13 @@ class Registry:
             if repository_names is None:
                 return [r.record for r in self._repositories.values()]
             return [self._repository(name).record for name in dict.fromkeys(repository_names)]
+
+    def repository_page(self, start: int, size: int) -> tuple[list[RepositoryRecord], int]:
+        """DescribeRepositories: ``size`` repositories from the ``start``-th in creation order, and how many
+        there are; O(size x log n) (a ``RankIndex``)."""
+        with self._lock:
+            page = [repository.record for repository, _ in islice(self._repository_order.walk((0,), start), size)]
+            return page, len(self._repository_order)
 
     def modify_repository(
         self, repository_name: str, change: Callable[[RepositoryRecord], RepositoryRecord]
@@ -235,6 +254,7 @@ class Registry:
             if repository.images and not force:
                 raise errors.RepositoryNotEmpty(self.registry_id, repository_name)
             del self._repositories[repository_name]
+            self._repository_order.remove(repository)
             for upload_id, upload in list(self._uploads.items()):
                 if upload.repository_name == repository_name:
                     upload.discard()
@@ -284,7 +304,7 @@ class Registry:
                     image_manifest_media_type=info.media_type,
                     image_size_in_bytes=self._image_size(repository, info),
                     image_pushed_at=self._clock.now(),
-                    blob_digests=info.blob_digests,
+                    blob_digests=self._shared_digests(info.blob_digests),
                     child_digests=tuple(m.digest for m in info.manifests),
                     artifact_media_type=info.artifact_media_type,
                     artifact_type=info.artifact_type,
@@ -312,6 +332,11 @@ class Registry:
             if self._on_push is not None:
                 self._on_push(self, repository_name, result)
             return result
+
+    def _shared_digests(self, digests: Iterable[str]) -> tuple[str, ...]:
+        """The digests as the stored blobs' own strings, so image records share them rather than each
+        holding copies parsed from its manifest (a large part of an image record's memory)."""
+        return tuple(self._blobs[d].digest if d in self._blobs else d for d in digests)
 
     def _check_references(self, repository: _Repository, info: ManifestInfo) -> None:
         missing_blobs = [d for d in info.blob_digests if d not in repository.blob_links]
@@ -453,6 +478,34 @@ class Registry:
         with self._lock:
             return self._repository(repository_name).views()
 
+    def image_page(
+        self, repository_name: str, selection: ImageSelection, start: int, size: int
+    ) -> tuple[list[ImageView], int]:
+        """DescribeImages: ``size`` of the selected images from the ``start``-th in push order, each with
+        its tags, and how many are selected; O(size x log n) (the repository's ``ImageTable``)."""
+        with self._lock:
+            table = self._repository(repository_name).table
+            return table.view_page(selection, start, size), table.count(selection)
+
+    def image_id_page(
+        self, repository_name: str, selection: ImageSelection, start: int, size: int
+    ) -> tuple[list[ImageId], int]:
+        """ListImages: ``size`` entries from the ``start``-th, one per tag of each selected image in push
+        order (one for an untagged image), and how many entries there are; O(size x log n)."""
+        with self._lock:
+            table = self._repository(repository_name).table
+            return table.id_page(selection, start, size), table.count(selection, by_tag=True)
+
+    def tag_page(self, repository_name: str, last: str | None, size: int | None) -> tuple[list[str], bool]:
+        """tags/list: up to ``size`` tags (all for None) past ``last`` in code-point order, and whether
+        more follow; O(size + log n)."""
+        with self._lock:
+            following = self._repository(repository_name).table.tags_after(last)
+            if size is None:
+                return list(following), False
+            page = list(islice(following, size))
+            return page, next(following, None) is not None
+
     def replace_image(self, repository_name: str, image: ImageRecord) -> None:
         """Store a changed record of an existing image (scan, storage-class or pull-time updates)."""
         with self._lock:
@@ -586,7 +639,7 @@ class Registry:
         with self._lock:
             self._repository(repository_name)
             self._expire_uploads()
-            upload = UploadSession(str(uuid.uuid4()), repository_name, self._clock.now())
+            upload = UploadSession(str(uuid.uuid4()), repository_name, self._clock.now(), self._upload_space)
             self._uploads[upload.upload_id] = upload
             return upload
 
@@ -607,7 +660,11 @@ class Registry:
             self._ensure_open(upload)
             if first_byte is not None and first_byte != upload.size:
                 raise errors.InvalidLayerPart(self.registry_id, repository_name, upload_id, upload.size - 1, first_byte)
-            upload.append(chunks)
+            try:
+                upload.append(chunks)
+            except errors.UploadSpaceExhausted:
+                self._drop_upload(upload)  # part of the chunk may be in, and its bytes are wanted back
+                raise
             upload.last_active_at = self._clock.now()
             self._ensure_open(upload)  # its repository may have been force-deleted while the chunk streamed in
         return upload
@@ -657,10 +714,18 @@ class Registry:
             if self._uploads.get(upload.upload_id) is not upload:
                 raise errors.UploadNotFound(self.registry_id, upload.repository_name, upload.upload_id)
 
+    def expire_uploads(self) -> None:
+        """Drop uploads idle for UPLOAD_EXPIRY on the fake's clock or for the upload space's ``idle_timeout``
+        real seconds: an abandoned push gives its memory and temporary file back."""
+        with self._lock:
+            self._expire_uploads()
+
     def _expire_uploads(self) -> None:
-        """Drop uploads idle for UPLOAD_EXPIRY: an abandoned push gives its space back (call with the lock)."""
+        """``expire_uploads`` with the lock held."""
         cutoff = self._clock.now() - UPLOAD_EXPIRY
-        for upload in [u for u in self._uploads.values() if u.last_active_at < cutoff]:
+        real_cutoff = time.monotonic() - self._upload_space.idle_timeout
+        idle = [u for u in self._uploads.values() if u.last_active_at < cutoff or u.last_active_monotonic < real_cutoff]
+        for upload in idle:
             if upload.lock.acquire(blocking=False):  # a part still streaming in keeps its upload alive
                 try:
                     self._drop_upload(upload)

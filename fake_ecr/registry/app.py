@@ -27,10 +27,11 @@ from werkzeug.wrappers import Request, Response
 from fake_ecr import errors
 from fake_ecr.clock import Clock
 from fake_ecr.model import Registry
+from fake_ecr.policy_evaluation import authorize, root_arn
 from fake_ecr.registry import blobs, manifests
 from fake_ecr.registry.auth import authenticate
 from fake_ecr.registry.oci_errors import EndpointNotFound, MethodNotAllowed, error_response
-from fake_ecr.repository_creation import create_on_push
+from fake_ecr.repository_creation import create_on_push, creates_on_push
 
 log = logging.getLogger("fake_ecr")
 
@@ -68,10 +69,38 @@ URL_MAP = Map(
     # strict_slashes off: ".../blobs/uploads" (no slash) starts an upload too, without a redirect.
     [Rule(path, methods=[method], endpoint=f"{method} {path}", strict_slashes=False) for method, path, _ in ROUTES]
 )
-#: The endpoint a GetDownloadUrlForLayer URL points to (its query credential counts only there).
+#: The endpoint a GetDownloadUrlForLayer URL points to (GET and HEAD; its download grant counts only there).
 BLOB_READ = f"GET {BLOB}"
 #: The endpoints a push starts with: they may create the repository first (CREATE_ON_PUSH, §7.4).
 PUSH_ENDPOINTS = frozenset({"POST /v2/<path:name>/blobs/uploads/", f"PUT {MANIFEST}"})
+#: The IAM actions a request needs when policies are enforced, per endpoint ("HEAD ..." for a GET
+#: route's HEAD).  A pull is ecr:BatchGetImage (manifests) and ecr:GetDownloadUrlForLayer (blobs); a
+#: push is ecr:BatchCheckLayerAvailability, InitiateLayerUpload, UploadLayerPart, CompleteLayerUpload
+#: and PutImage, as ECR's repository policy examples grant them
+#: (https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-policy-examples.html and
+#: .../image-push-iam.html, which adds ecr:BatchGetImage for a pusher's manifest checks).
+#: UNCONFIRMED: the action behind an upload's status and cancellation (UploadLayerPart here), a
+#: manifest DELETE (BatchDeleteImage), tags/list (ListImages) and the referrers API (BatchGetImage).
+REGISTRY_ACTIONS: dict[str, tuple[str, ...]] = {
+    "GET /v2/": (),
+    "HEAD /v2/": (),
+    "POST /v2/<path:name>/blobs/uploads/": ("ecr:InitiateLayerUpload",),
+    f"GET {UPLOAD}": ("ecr:UploadLayerPart",),
+    f"HEAD {UPLOAD}": ("ecr:UploadLayerPart",),
+    f"PATCH {UPLOAD}": ("ecr:UploadLayerPart",),
+    f"PUT {UPLOAD}": ("ecr:CompleteLayerUpload",),
+    f"DELETE {UPLOAD}": ("ecr:UploadLayerPart",),
+    f"GET {BLOB}": ("ecr:GetDownloadUrlForLayer",),
+    f"HEAD {BLOB}": ("ecr:BatchCheckLayerAvailability",),
+    f"GET {MANIFEST}": ("ecr:BatchGetImage",),
+    f"HEAD {MANIFEST}": ("ecr:BatchGetImage",),
+    f"PUT {MANIFEST}": ("ecr:PutImage",),
+    f"DELETE {MANIFEST}": ("ecr:BatchDeleteImage",),
+    "GET /v2/<path:name>/tags/list": ("ecr:ListImages",),
+    "HEAD /v2/<path:name>/tags/list": ("ecr:ListImages",),
+    "GET /v2/<path:name>/referrers/<digest>": ("ecr:BatchGetImage",),
+    "HEAD /v2/<path:name>/referrers/<digest>": ("ecr:BatchGetImage",),
+}
 
 
 def _route(request: Request) -> tuple[str, dict[str, Any]] | errors.EcrError:
@@ -85,27 +114,52 @@ def _route(request: Request) -> tuple[str, dict[str, Any]] | errors.EcrError:
     return str(endpoint), dict(arguments)
 
 
-def _dispatch(request: Request, registry: Registry, clock: Clock, require_auth: bool) -> Response:
+def _dispatch(
+    request: Request, registry: Registry, clock: Clock, require_auth: bool, enforce_policies: bool
+) -> Response:
     route = _route(request)
+    claims = None
     # Credentials come first under /v2, so a client's probe of any path gets the challenge (§4.1);
     # outside it (ECR's root answers 404, §4.1) there is nothing to protect.
     if require_auth and request.path.startswith("/v2"):
-        presigned = isinstance(route, tuple) and route[0] == BLOB_READ
-        authenticate(request, registry, clock.now(), presigned=presigned)
+        blob_read = None
+        if isinstance(route, tuple) and route[0] == BLOB_READ:
+            blob_read = (route[1]["name"], route[1]["digest"])
+        claims = authenticate(request, registry, clock.now(), blob_read=blob_read, any_account=enforce_policies)
     if isinstance(route, errors.EcrError):
         raise route
     endpoint, arguments = route
+    # Policies are checked for the principal a token names (a download grant was checked when issued).
+    if enforce_policies and claims is not None:
+        principal = claims.principal_arn or root_arn(claims.account_id, claims.region)
+        key = endpoint.replace("GET ", "HEAD ", 1) if request.method == "HEAD" else endpoint
+        actions = REGISTRY_ACTIONS[key]
+        if endpoint in PUSH_ENDPOINTS and creates_on_push(registry, arguments["name"]):
+            # The pusher creates the repository: ecr:CreateRepository, as ECR's registry-permissions page
+            # says of the repositories replication and pull through cache create (UNCONFIRMED for pushes).
+            actions = (*actions, "ecr:CreateRepository")
+        authorize(registry, principal, actions, arguments.get("name"))
     if endpoint in PUSH_ENDPOINTS:
         create_on_push(registry, arguments["name"])
     return HANDLERS[endpoint](request, registry, **arguments)
 
 
 def serve(
-    request: Request, registry: Registry, clock: Clock, *, require_auth: bool, internal_errors: list[BaseException]
+    request: Request,
+    registry: Registry,
+    clock: Clock,
+    *,
+    require_auth: bool,
+    enforce_policies: bool,
+    internal_errors: list[BaseException],
 ) -> Response:
-    """Answer one registry request for ``registry`` (one account in one region)."""
+    """Answer one registry request for ``registry`` (one account in one region).
+
+    ``enforce_policies``: a token of any account of the registry's region is taken, and its principal
+    must be allowed each request's actions (``REGISTRY_ACTIONS``) by the registry's policies.
+    """
     try:
-        response = _dispatch(request, registry, clock, require_auth)
+        response = _dispatch(request, registry, clock, require_auth, enforce_policies)
     except errors.EcrError as error:
         response = error_response(error)
     except HTTPException as error:  # werkzeug's own refusals: a body cut short, a redirect to "/v2/"

@@ -8,8 +8,10 @@ account or region, is refused with 403 DENIED (the status docker reports as
 "denied: Your authorization token has expired...", aws/aws-cli#6580).
 
 GetDownloadUrlForLayer's URLs stand in for S3 presigned URLs, which work without
-an Authorization header (§2.3, §4.2 blob GET): they carry the password in the
-``X-Amz-Security-Token`` query parameter, accepted on blob reads only.
+an Authorization header (§2.3, §4.2 blob GET): they carry a download grant
+(``fake_ecr.tokens``) in the ``X-Amz-Security-Token`` query parameter.  A grant is
+no password: it is taken only on a blob read (GET or HEAD) of the one repository
+and digest it names, until it expires, and never as Basic credentials.
 
 Must not import ``fake_ecr.api``.
 """
@@ -22,7 +24,7 @@ from werkzeug.wrappers import Request
 
 from fake_ecr.model import Registry
 from fake_ecr.registry.oci_errors import AuthorizationTokenExpired, AuthorizationTokenInvalid, CredentialsRequired
-from fake_ecr.tokens import PRESIGNED_CREDENTIAL, USERNAME, read_password
+from fake_ecr.tokens import PRESIGNED_CREDENTIAL, USERNAME, TokenClaims, read_download_grant, read_password
 
 #: ECR's registry host names (§1.3): <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn][:port]
 _ECR_HOST = re.compile(r"(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?(?::\d+)?")
@@ -34,22 +36,40 @@ def registry_of_host(host: str) -> tuple[str, str] | None:
     return (match.group(1), match.group(2)) if match else None
 
 
-def authenticate(request: Request, registry: Registry, now: float, *, presigned: bool) -> None:
-    """Return when the request may use ``registry``; raise the refusal otherwise.
+def authenticate(
+    request: Request, registry: Registry, now: float, *, blob_read: tuple[str, str] | None, any_account: bool
+) -> TokenClaims | None:
+    """The claims of the request's token when it may use ``registry`` (None: a download grant); else raise.
 
-    ``presigned``: the endpoint also takes a download URL's query credential.
+    ``blob_read``: (repository, digest) when the request reads a blob; a download grant for exactly
+    that blob then stands in for credentials.  ``any_account`` (policies enforced): a token is its
+    principal's credential for every registry of its region, as ECR's is ("the token works for every
+    registry the principal can access", the deprecation note on GetAuthorizationToken's registryIds),
+    and the registry's policies decide what it may do there.
     """
-    password = request.args.get(PRESIGNED_CREDENTIAL) if presigned else None
-    if password is None:
-        authorization = request.authorization
-        if authorization is None or authorization.type != "basic":
-            raise CredentialsRequired(request.host)
-        if authorization.username != USERNAME:
-            raise AuthorizationTokenInvalid()
-        password = authorization.password or ""
-    claims = read_password(password)
+    if blob_read is not None and PRESIGNED_CREDENTIAL in request.args:
+        _check_download_grant(request.args[PRESIGNED_CREDENTIAL], registry, blob_read, now)
+        return None
+    authorization = request.authorization
+    if authorization is None or authorization.type != "basic":
+        raise CredentialsRequired(request.host)
+    if authorization.username != USERNAME:
+        raise AuthorizationTokenInvalid()
+    claims = read_password(authorization.password or "")
     # Tokens are region-scoped (§2.4) and name the account they were issued to.
-    if claims is None or (claims.account_id, claims.region) != (registry.registry_id, registry.region):
+    if claims is None or claims.region != registry.region:
+        raise AuthorizationTokenInvalid()
+    if claims.account_id != registry.registry_id and not any_account:
         raise AuthorizationTokenInvalid()
     if claims.expires_at <= now:
+        raise AuthorizationTokenExpired()
+    return claims
+
+
+def _check_download_grant(credential: str, registry: Registry, blob_read: tuple[str, str], now: float) -> None:
+    grant = read_download_grant(credential)
+    granted = None if grant is None else (grant.account_id, grant.region, grant.repository_name, grant.digest)
+    if grant is None or granted != (registry.registry_id, registry.region, *blob_read):
+        raise AuthorizationTokenInvalid()
+    if grant.expires_at <= now:
         raise AuthorizationTokenExpired()

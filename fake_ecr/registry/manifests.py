@@ -168,13 +168,9 @@ def list_tags(request: Request, registry: Registry, name: str) -> Response:
     Without ``n`` every tag comes in one page (ECR's default page size: UNCONFIRMED).
     """
     page_size = _page_size(request.args.get("n"))
-    last = request.args.get("last")
-    tags = sorted({tag for view in registry.images(name) for tag in view.image_tags})
-    if last is not None:
-        tags = [tag for tag in tags if tag > last]
-    page = tags if page_size is None else tags[:page_size]
+    page, more = registry.tag_page(name, request.args.get("last"), page_size)
     headers = {}
-    if page and len(page) < len(tags) and page_size:  # n=0 answers an empty list and no Link (OCI spec)
+    if page and more and page_size:  # n=0 answers an empty list and no Link (OCI spec)
         headers["Link"] = f'<{tags_page_location(name, page_size, page[-1])}>; rel="next"'
     return Response(json.dumps({"name": name, "tags": page}), headers=headers, content_type="application/json")
 

@@ -177,6 +177,10 @@ def _unsatisfiable(error: BlobRangeNotSatisfiable) -> Mapping[str, str]:
     return {"Content-Range": f"bytes */{error.size}"}
 
 
+def _retry_soon(error: errors.ServerBusy) -> Mapping[str, str]:
+    return {"Retry-After": "1"}  # RFC 9110 §10.2.3: seconds
+
+
 @dataclass(frozen=True)
 class OciError:
     """How one domain error reads on the wire."""
@@ -195,6 +199,9 @@ ERRORS: dict[type[errors.EcrError], OciError] = {
     CredentialsRequired: OciError(401, "UNAUTHORIZED", headers=_challenge),
     AuthorizationTokenExpired: OciError(403, "DENIED"),
     AuthorizationTokenInvalid: OciError(403, "DENIED"),
+    # a policy that does not let the token's principal do it: "denied: User: ... is not authorized to
+    # perform: ecr:BatchGetImage on resource: ..." as docker printed it (everything2/everything2#2562)
+    errors.AccessDenied: OciError(403, "DENIED"),
     # repositories, manifests, tags (§4.7)
     errors.RepositoryNotFound: OciError(404, "NAME_UNKNOWN"),
     errors.ImageNotFound: OciError(404, "MANIFEST_UNKNOWN", lambda _: "Requested image not found"),  # §3 #28
@@ -204,6 +211,8 @@ ERRORS: dict[type[errors.EcrError], OciError] = {
     # UNCONFIRMED: missing child manifests of an index; OCI's code for a manifest naming unknown content.
     errors.ReferencedImagesNotFound: OciError(400, "MANIFEST_BLOB_UNKNOWN"),
     errors.ManifestInvalid: OciError(400, "UNSUPPORTED", _constraint),  # §3 #34
+    # A descriptor breaking the image spec's rules: the distribution spec's MANIFEST_INVALID (UNCONFIRMED as ECR).
+    errors.ManifestDescriptorInvalid: OciError(400, "MANIFEST_INVALID", _constraint),
     ManifestTooLarge: OciError(413, "MANIFEST_INVALID"),
     # A body that can't be read off the connection is a 400, a request the server can't parse (RFC 9110
     # §15.5.1); no OCI code names HTTP framing, so each is answered with its endpoint's: MANIFEST_INVALID, as
@@ -215,6 +224,8 @@ ERRORS: dict[type[errors.EcrError], OciError] = {
     # UNCONFIRMED: a digest DELETE of a manifest an index still lists; 409 as the state forbids it.
     ImageDeleteRefused: OciError(409, "DENIED"),
     errors.LimitExceeded: OciError(403, "DENIED"),  # image quota reached (§3 #27); status UNCONFIRMED
+    # fake-ecr's own registry limit (a push replicating to one registry too many): refused as ECR's limits are.
+    errors.TooManyRegistries: OciError(403, "DENIED"),
     PageSizeInvalid: OciError(405, "UNSUPPORTED"),  # tags/list n > 1000 (§3 #33)
     # blobs and uploads (§4.7; OCI spec "Pushing blobs")
     errors.LayerNotFound: OciError(404, "BLOB_UNKNOWN"),
@@ -227,6 +238,14 @@ ERRORS: dict[type[errors.EcrError], OciError] = {
     errors.LayerPartTooSmall: OciError(400, "BLOB_UPLOAD_INVALID"),  # §4.2 PATCH, §3 #22; status UNCONFIRMED
     # ... and BLOB_UPLOAD_INVALID on the upload endpoints, whose upload is dropped with it (blobs.patch_upload).
     errors.RequestBodyUnreadable: OciError(400, "BLOB_UPLOAD_INVALID"),
+    # fake-ecr's own limits.  A chunk past Settings.upload_space_limit: 413 Content Too Large (RFC 9110 §15.5.14)
+    # and BLOB_UPLOAD_INVALID, "the blob upload encountered an error and can no longer proceed" (OCI spec
+    # "Error Codes"): the upload is dropped, its bytes freed, and the client starts over (no retry can fit).
+    errors.UploadSpaceExhausted: OciError(413, "BLOB_UPLOAD_INVALID"),
+    # A server at Settings.max_connections or max_request_threads: 503 (RFC 9110 §15.6.4) with UNAVAILABLE,
+    # the code distribution pairs with 503 (registry/api/errcode/register.go) and containers/common's retry
+    # package retries (pkg/retry); OCI's TOOMANYREQUESTS is a 429 for a client's own rate.  UNCONFIRMED as ECR.
+    errors.ServerBusy: OciError(503, "UNAVAILABLE", headers=_retry_soon),
     # the URL space
     MethodNotAllowed: OciError(405, "UNSUPPORTED"),
     EndpointNotFound: OciError(404, "UNSUPPORTED"),

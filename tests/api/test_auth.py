@@ -73,11 +73,16 @@ def test_proxy_endpoint_is_ecrs_host_without_a_server(region: str, endpoint: str
 
 
 def test_one_authorization_per_requested_registry(ecr: Any, fake_ecr: FakeEcr) -> None:
-    others = ["111122223333", "444455556666"]
-    data = ecr.get_authorization_token(registryIds=[*others, others[0]])["authorizationData"]
+    # A registry something was written to has a port of the server's; one that holds nothing yet is
+    # named by ECR's host, and asking for its token opens no port (fake_ecr.api.core.Call).
+    written, unwritten = "111122223333", "444455556666"
+    fake_ecr.registry(written)
+    data = ecr.get_authorization_token(registryIds=[written, unwritten, written])["authorizationData"]
     assert [d["proxyEndpoint"] for d in data] == [
-        f"http://{fake_ecr.registry_host(account, 'us-east-1')}" for account in others
+        f"http://{fake_ecr.registry_host(written, 'us-east-1')}",
+        f"https://{unwritten}.dkr.ecr.us-east-1.amazonaws.com",
     ]
+    assert fake_ecr.registry_host(written, "us-east-1").startswith("127.0.0.1:")
     for entry in data:
         assert password_of(entry["authorizationToken"])
 

@@ -31,6 +31,7 @@ from api.helpers import (
     sha256,
 )
 from model_gates import modelled, needs_members
+from registry.helpers import FORBIDDEN_DESCRIPTORS
 
 ACCOUNT = "123456789012"
 REPO = "app"
@@ -165,6 +166,14 @@ def test_manifest_ecr_cannot_read_is_invalid_json(ecr: Any, fake_ecr: FakeEcr, r
         text = image_manifest(fake_ecr, repo, image_format="oci", with_media_type=False).text
     with pytest.raises(ClientError) as excinfo:
         ecr.put_image(repositoryName=repo, imageManifest=text, imageTag="v1")
+    assert error_of(excinfo) == ("InvalidParameterException", INVALID_JSON)
+    assert details(ecr) == []
+
+
+@pytest.mark.parametrize("document", FORBIDDEN_DESCRIPTORS)
+def test_a_descriptor_the_image_spec_forbids_is_refused(ecr: Any, repo: str, document: dict[str, Any]) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        ecr.put_image(repositoryName=repo, imageManifest=json.dumps(document), imageTag="v1")
     assert error_of(excinfo) == ("InvalidParameterException", INVALID_JSON)
     assert details(ecr) == []
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 import requests
 
 REPO = "team/app"
@@ -113,3 +114,39 @@ def put_manifest(registry: RegistryClient, repository: str, image: Image, refere
         data=image.manifest,
         headers={"Content-Type": image.media_type},
     )
+
+
+def _descriptor(media_type: str, size: int, digest: str = "sha256:" + "a" * 64) -> dict[str, Any]:
+    return {"mediaType": media_type, "digest": digest, "size": size}
+
+
+def _oci_manifest(**members: Any) -> dict[str, Any]:
+    return {
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": _descriptor(OCI_CONFIG, 2),
+        "layers": [_descriptor(OCI_LAYER, 3)],
+        **members,
+    }
+
+
+#: Manifests with a descriptor the OCI image spec forbids (descriptor.md: ``size`` an int64 >= 0, ``digest``
+#: of the digest grammar, a registered algorithm's encoding): both surfaces refuse each (ECR: UNCONFIRMED).
+FORBIDDEN_DESCRIPTORS = [
+    pytest.param(_oci_manifest(layers=[_descriptor(OCI_LAYER, -5)]), id="layer-size-negative"),
+    pytest.param(_oci_manifest(layers=[_descriptor(OCI_LAYER, 10**300)]), id="layer-size-10e300"),
+    pytest.param(_oci_manifest(config=_descriptor(OCI_CONFIG, 2**63)), id="config-size-past-int64"),
+    pytest.param(_oci_manifest(subject=_descriptor(OCI_MANIFEST, 9, "not-a-digest")), id="subject-not-a-digest"),
+    pytest.param(
+        _oci_manifest(config=_descriptor(OCI_CONFIG, 2, "sha256:" + "A" * 64)), id="config-sha256-upper-case-hex"
+    ),
+    pytest.param(_oci_manifest(layers=[_descriptor(OCI_LAYER, 3, "SHA256:" + "a" * 64)]), id="layer-algorithm-case"),
+    pytest.param(
+        _oci_manifest(artifactType="application/x.sbom", layers=[_descriptor(OCI_LAYER, 3, "sha256:abc")]),
+        id="artifact-blob-sha256-too-short",
+    ),
+    pytest.param(
+        {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [_descriptor(OCI_MANIFEST, -1)]},
+        id="index-entry-size-negative",
+    ),
+]

@@ -4,14 +4,16 @@ their 12-hour life on the fake's clock, and their account and region."""
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
 from fake_ecr import FakeEcr
 
-from registry.helpers import REPO, RegistryClient, basic, oci_error
+from registry.helpers import REPO, RegistryClient, basic, build_image, oci_error, push_image, sha256
 
 ACCOUNT = "123456789012"
 EXPIRED = "Your authorization token has expired. Reauthenticate and try again."
@@ -134,11 +136,87 @@ def test_auth_off_lets_anyone_in(registry: RegistryClient, repo: str) -> None:
     assert anonymous.request("GET", "/v2/", headers={"Authorization": "Basic bm9uZQ=="}).status_code == 200
 
 
-def test_download_url_credential_counts_on_blob_reads_only(
-    registry: RegistryClient, ecr: Any, repo: str, fake_ecr: FakeEcr
+# --- GetDownloadUrlForLayer's URLs: one blob, read-only, an hour ----------------------------------------
+#
+# ECR's URL is an S3 presigned URL: it reads one object and nothing else, for X-Amz-Expires=3600 seconds
+# (AWS's S3 docs, "Sharing objects with presigned URLs").  The fake's stands in for it on its own registry.
+# How long it lasts is tested with the operation (tests/api/test_layers.py).
+
+OTHER_REPO = "team/other"
+
+
+@pytest.fixture
+def download(fake_ecr: FakeEcr, ecr: Any, repo: str, registry: RegistryClient) -> dict[str, str]:
+    """A download URL for the layer of an image in team/app (also pushed to team/other), and what it names."""
+    ecr.create_repository(repositoryName=OTHER_REPO)
+    image = build_image()
+    for repository in (REPO, OTHER_REPO):
+        assert push_image(registry, repository, image, "v1").status_code == 201
+    layer = sha256(image.layers[0])
+    url = urlsplit(ecr.get_download_url_for_layer(repositoryName=REPO, layerDigest=layer)["downloadUrl"])
+    return {
+        "layer": layer,
+        "config": sha256(image.config),
+        "image": image.digest,
+        "credential": parse_qs(url.query)["X-Amz-Security-Token"][0],
+    }
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        pytest.param("GET", "/v2/{repo}/blobs/{layer}", 200, id="get-its-blob"),
+        pytest.param("HEAD", "/v2/{repo}/blobs/{layer}", 200, id="head-its-blob"),
+        pytest.param("GET", "/v2/{repo}/blobs/{config}", 403, id="another-digest"),
+        pytest.param("GET", "/v2/{other}/blobs/{layer}", 403, id="same-digest-another-repository"),
+        pytest.param("GET", "/v2/{repo}/manifests/v1", 401, id="manifest-read"),
+        pytest.param("PUT", "/v2/{repo}/manifests/v2", 401, id="manifest-put"),
+        pytest.param("DELETE", "/v2/{repo}/manifests/{image}", 401, id="manifest-delete"),
+        pytest.param("POST", "/v2/{repo}/blobs/uploads/", 401, id="blob-upload"),
+        pytest.param("GET", "/v2/{repo}/tags/list", 401, id="tags-list"),
+        pytest.param("GET", "/v2/", 401, id="version-check"),
+    ],
+)
+def test_a_download_url_reads_its_one_blob_and_nothing_else(
+    registry: RegistryClient, download: dict[str, str], method: str, path: str, status: int
 ) -> None:
+    url = path.format(repo=REPO, other=OTHER_REPO, **download)
+    response = registry.anonymous().request(method, url, params={"X-Amz-Security-Token": download["credential"]})
+    assert response.status_code == status
+    assert registry.request("GET", f"/v2/{REPO}/manifests/v1").status_code == 200  # nothing was changed
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        pytest.param("GET", "/v2/{repo}/blobs/{layer}", id="its-own-blob"),
+        pytest.param("PUT", "/v2/{repo}/manifests/v2", id="manifest-put"),
+        pytest.param("DELETE", "/v2/{repo}/manifests/{image}", id="manifest-delete"),
+        pytest.param("GET", "/v2/", id="version-check"),
+    ],
+)
+def test_a_download_urls_credential_is_no_password(
+    registry: RegistryClient, download: dict[str, str], method: str, path: str
+) -> None:
+    url = path.format(repo=REPO, **download)
+    response = requests.request(method, registry.endpoint + url, auth=("AWS", download["credential"]), timeout=30)
+    assert (response.status_code, oci_error(response)) == (403, ("DENIED", INVALID))
+
+
+def test_a_registry_password_is_no_download_credential(registry: RegistryClient, download: dict[str, str]) -> None:
     password = base64.b64decode(registry.headers["Authorization"].removeprefix("Basic ")).decode().partition(":")[2]
-    anonymous = registry.anonymous()
-    query = {"X-Amz-Security-Token": password}
-    assert anonymous.request("GET", f"/v2/{REPO}/blobs/sha256:{'0' * 64}", params=query).status_code == 404
-    assert anonymous.request("GET", f"/v2/{REPO}/tags/list", params=query).status_code == 401
+    response = registry.anonymous().request(
+        "GET", f"/v2/{REPO}/blobs/{download['layer']}", params={"X-Amz-Security-Token": password}
+    )
+    assert (response.status_code, oci_error(response)) == (403, ("DENIED", INVALID))
+
+
+def test_an_edited_download_credential_is_refused(registry: RegistryClient, download: dict[str, str]) -> None:
+    # The grant names its blob in the clear; naming another one breaks its signature.
+    encoded, _, signature = download["credential"].partition(".")
+    claims = json.loads(base64.urlsafe_b64decode(encoded))
+    edited = base64.urlsafe_b64encode(json.dumps({**claims, "digest": download["config"]}).encode()).decode()
+    response = registry.anonymous().request(
+        "GET", f"/v2/{REPO}/blobs/{download['config']}", params={"X-Amz-Security-Token": f"{edited}.{signature}"}
+    )
+    assert (response.status_code, oci_error(response)) == (403, ("DENIED", INVALID))

@@ -16,6 +16,7 @@ from fake_ecr import FakeEcr
 
 from registry.helpers import (
     DOCKER_MANIFEST,
+    FORBIDDEN_DESCRIPTORS,
     OCI_INDEX,
     OCI_MANIFEST,
     REPO,
@@ -181,6 +182,17 @@ def test_a_manifest_ecr_cannot_read(registry: RegistryClient, repo: str, body: b
     refused = registry.request("PUT", manifest_path("v1"), data=body, headers=headers)
     assert refused.status_code == 400
     assert oci_error(refused) == ("UNSUPPORTED", "Invalid JSON syntax")  # §3 #34
+
+
+@pytest.mark.parametrize("document", FORBIDDEN_DESCRIPTORS)
+def test_a_descriptor_the_image_spec_forbids_is_manifest_invalid(
+    registry: RegistryClient, repo: str, ecr: Any, document: dict[str, Any]
+) -> None:
+    body, headers = json.dumps(document).encode(), {"Content-Type": document["mediaType"]}
+    refused = registry.request("PUT", manifest_path("v1"), data=body, headers=headers)
+    assert refused.status_code == 400
+    assert oci_error(refused) == ("MANIFEST_INVALID", "Invalid JSON syntax")
+    assert ecr.list_images(repositoryName=REPO)["imageIds"] == []
 
 
 def test_a_manifest_over_four_mib_is_too_large(registry: RegistryClient, repo: str) -> None:

@@ -80,8 +80,10 @@ def test_reading_env_again_renews_a_token_expired_on_the_fakes_clock(fake_ecr: F
 
 def test_env_logs_in_to_every_registry_address_the_server_serves(fake_ecr: FakeEcr) -> None:
     assert fake_ecr.server is not None
-    # Asking for another region's token opens that registry's address (its proxyEndpoint).
-    other = fake_ecr.client(region_name="eu-west-1").get_authorization_token()["authorizationData"][0]
+    # A repository in another region gives that registry an address of its own (its proxyEndpoint).
+    eu_west = fake_ecr.client(region_name="eu-west-1")
+    eu_west.create_repository(repositoryName="app")
+    other = eu_west.get_authorization_token()["authorizationData"][0]
     other_address = other["proxyEndpoint"].removeprefix("http://")
 
     found = logins(fake_ecr.env)

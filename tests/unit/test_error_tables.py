@@ -18,8 +18,17 @@ from fake_ecr.service_model import model_is_older, service_model
 from model_gates import needs_errors
 
 #: Generic AWS exception names outside ECR's model (§1.1 "Generic AWS errors"): a body that is not JSON of
-#: the modelled types, and a model operation fake-ecr does not implement.
-GENERIC_AWS_ERRORS = frozenset({"SerializationException", "UnsupportedOperationException"})
+#: the modelled types, a model operation fake-ecr does not implement, and a call a policy does not allow; a server
+#: at its connection limits (throttling, AWS's generic code for it), and a body longer than any ECR request.
+GENERIC_AWS_ERRORS = frozenset(
+    {
+        "SerializationException",
+        "UnsupportedOperationException",
+        "AccessDeniedException",
+        "ThrottlingException",
+        "RequestEntityTooLargeException",
+    }
+)
 
 #: Modules besides fake_ecr.errors that may define domain errors, and why no control-plane code is needed.
 OTHER_ERROR_MODULES = {

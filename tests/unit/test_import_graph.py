@@ -22,8 +22,8 @@ LAYERS: list[set[str]] = [
     {"errors", "digest", "clock", "settings", "tokens", "tls", "streams", "boto", "requests_routing", "registry.paths"},
     {"manifests", "images", "lifecycle", "scanning", "scanning.", "environment", "client", "http_bodies"},
     {"model", "model."},
-    {"service_model", "scanning.engine", "lifecycle_runs", "repository_creation", "replication"},
-    {"api", "api.", "registry", "registry.", "server"},
+    {"service_model", "scanning.engine", "lifecycle_runs", "repository_creation", "replication", "policy_evaluation"},
+    {"api", "api.", "registry", "registry.", "server", "connections"},
     {"fake"},
     {"cli", ""},
 ]
