@@ -181,8 +181,11 @@ def apply_lifecycle_policies(registry: Registry, now: float) -> list[LifecycleRu
             continue  # deleted since it was listed
         if changes is not None:
             runs.append(LifecycleRun(record.repository_name, now, changes.expired, changes.archived))
-    if any(run.expired for run in runs):
-        registry.collect_garbage()
+    # The blobs of expired images are reclaimed where nothing else references them; blobs another
+    # repository's push has just uploaded stay (its manifest has not arrived yet).
+    released = {run.repository_name: {d for view in run.expired for d in view.image.blob_digests} for run in runs}
+    if any(released.values()):
+        registry.collect_garbage(released)
     return runs
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import islice
 
@@ -758,16 +758,25 @@ class Registry:
             self._blobs.setdefault(blob.digest, blob)
             repository.blob_links.setdefault(blob.digest, media_type)
 
-    def collect_garbage(self) -> None:
-        """Unlink blobs no image references and free bytes no repository links (§2.3 "unassociated")."""
+    def collect_garbage(self, released: Mapping[str, Collection[str]] | None = None) -> None:
+        """Unlink blobs no image references and free bytes no repository links (§2.3 "unassociated").
+
+        ``released``: repository name -> the digests a delete let go (a lifecycle run's expired
+        images); only those are unlinked where nothing references them any more.  Blobs another
+        push has just uploaded, whose manifest has not arrived yet, are no expiry's business.
+        None: every unreferenced link of a repository without an upload in progress.
+        """
         with self._lock:
             self._expire_uploads()
             pending = {u.repository_name for u in self._uploads.values()}
-            for repository in self._repositories.values():
-                if repository.record.repository_name in pending:
+            for name, repository in self._repositories.items():
+                if released is None and name in pending:
                     continue  # a push may be under way: its blobs are not referenced yet
+                if released is not None and name not in released:
+                    continue
                 referenced = {d for image in repository.images.values() for d in image.blob_digests}
-                for digest in [d for d in repository.blob_links if d not in referenced]:
+                candidates = repository.blob_links if released is None else released[name]
+                for digest in [d for d in candidates if d in repository.blob_links and d not in referenced]:
                     del repository.blob_links[digest]
             self._collect_unlinked_blobs()
 

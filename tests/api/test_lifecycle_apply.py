@@ -86,6 +86,20 @@ def test_blobs_only_expired_images_used_are_reclaimed(ecr: Any, fake_ecr: FakeEc
     assert listed(ecr) == [new.digest]
 
 
+def test_blobs_a_push_under_way_uploaded_elsewhere_stay(ecr: Any, fake_ecr: FakeEcr, repo: str) -> None:
+    # A push to another repository has uploaded its blobs; its manifest has not arrived when the run
+    # expires images here.  The run reclaims what its expiry let go, not that push's blobs.
+    push_aged(ecr, fake_ecr, repo, [("A", ["v1"], 2), ("B", ["v2"], 1)])
+    ecr.put_lifecycle_policy(repositoryName=repo, lifecyclePolicyText=KEEP_ONE)
+    ecr.create_repository(repositoryName="other")
+    under_way = image_manifest(fake_ecr, "other", "under-way")
+
+    assert [len(run.expired) for run in fake_ecr.run_lifecycle()] == [1]
+
+    put(ecr, "other", under_way, "v1")
+    assert [d["imageDigest"] for d in ecr.describe_images(repositoryName="other")["imageDetails"]] == [under_way.digest]
+
+
 def test_last_evaluated_at_moves_with_each_run(ecr: Any, fake_ecr: FakeEcr, repo: str) -> None:
     ecr.create_repository(repositoryName="no-policy")
     fake_ecr.clock.set(NOW)
