@@ -52,10 +52,13 @@ class RegistryRequestFailed(EcrError):
     url: str
     status: int
     body: str
+    #: what the caller knows and the answer does not say (e.g. ``FakeEcr.push``: which registry it used)
+    hint: str = ""
 
     @property
     def message(self) -> str:
-        return f"{self.method} {self.url} answered {self.status}: {self.body[:500]}"
+        answer = f"{self.method} {self.url} answered {self.status}: {self.body[:500]}"
+        return f"{answer}\n{self.hint}" if self.hint else answer
 
 
 @dataclass(eq=False)

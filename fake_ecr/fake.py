@@ -14,9 +14,11 @@ Must not import pytest.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import os
+import unittest
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from types import TracebackType
@@ -57,6 +59,9 @@ class FakeEcr:
     def __init__(
         self, settings: Settings | None = None, *, server: FakeServer | bool = False, clock: Clock | None = None
     ) -> None:
+        if settings is not None and not isinstance(settings, Settings):
+            # `@mock_ecr` without the call would otherwise swallow the function or class it decorates.
+            raise TypeError(f"FakeEcr's settings are a Settings, not {settings!r}: as a decorator, write @mock_ecr()")
         self.settings = settings if settings is not None else Settings()
         self.clock = clock if clock is not None else Clock()
         self._owns_server = server is True
@@ -108,18 +113,67 @@ class FakeEcr:
     ) -> None:
         self.stop()
 
-    def __call__(self, func: F) -> F:
-        """Use as a decorator: the function runs with this fake active and a fresh state."""
+    def __call__(self, target: F) -> F:
+        """Use as a decorator, on a function or on a test class.
+
+        A function (sync or async) runs with this fake active and a fresh state.  A class stays the
+        class, and each of its tests runs in this fake with a fresh state of its own, as moto's class
+        decoration does: nothing is shared between tests.  For a ``unittest.TestCase`` that covers the
+        whole test (``setUp``, the test method, ``tearDown``, cleanups); for any other class, each
+        ``test*`` method (also a static or class method), with ``setup_method`` and ``teardown_method``
+        sharing the test's state.  ``setUpClass``/``setup_class`` run outside the fake: what they made
+        would be gone by the first test.
+        """
+        if inspect.isclass(target):
+            return cast(F, self._decorate_class(target))
+        if isinstance(target, (staticmethod, classmethod)):
+            return cast(F, type(target)(self._wrap(target.__func__, fresh=True)))
+        if inspect.isroutine(target) or isinstance(target, functools.partial):
+            return cast(F, self._wrap(target, fresh=True))
+        raise TypeError(f"mock_ecr() decorates a function or a class, not {type(target).__name__} {target!r}")
+
+    def _wrap(self, func: Callable[..., Any], *, fresh: bool) -> Callable[..., Any]:
+        """``func`` running with this fake active; ``fresh``: in a new state (else the current one)."""
         if inspect.iscoroutinefunction(func):
-            raise TypeError("mock_ecr() cannot decorate a coroutine function: use `with mock_ecr():` inside it")
+
+            @functools.wraps(func)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                if fresh:
+                    self.reset()
+                with self:
+                    return await func(*args, **kwargs)
+
+            return async_wrapper
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            self.reset()
+            if fresh:
+                self.reset()
             with self:
                 return func(*args, **kwargs)
 
-        return cast(F, wrapper)
+        return wrapper
+
+    def _decorate_class(self, klass: type[Any]) -> type[Any]:
+        if issubclass(klass, unittest.TestCase):
+            # TestCase.run calls setUp, the test method (async ones too), tearDown and the cleanups.
+            klass.run = self._wrap(klass.run, fresh=True)  # type: ignore[method-assign]
+            return klass
+        has_setup = callable(getattr(klass, "setup_method", None))
+        for name in dir(klass):
+            if name.startswith("test"):
+                fresh = not has_setup
+            elif name in ("setup_method", "teardown_method"):
+                fresh = name == "setup_method"
+            else:
+                continue
+            member = inspect.getattr_static(klass, name)
+            if isinstance(member, (staticmethod, classmethod)):
+                setattr(klass, name, type(member)(self._wrap(member.__func__, fresh=fresh)))
+            elif inspect.isfunction(member):
+                wrapped = self._wrap(member, fresh=fresh)
+                setattr(klass, name, wrapped if name.startswith("test") else _xunit_method(member, wrapped))
+        return klass
 
     def reset(self) -> None:
         """A fresh, empty state: a new root object swapped in (design.md "State")."""
@@ -305,14 +359,49 @@ class FakeEcr:
 
     @contextmanager
     def _registry_session(
-        self, account_id: str | None, region: str | None
+        self, action: str, repository_name: str, account_id: str | None, region: str | None
     ) -> Iterator[tuple[registry_client.RegistrySession, str]]:
-        """A session whose requests the registry of (account, region) answers in-process, and a token for it."""
+        """A session whose requests the registry of (account, region) answers in-process, and a token for it.
+
+        A refusal inside says which registry ``action`` (``fake.push``...) used, and where else in this
+        fake ``repository_name`` exists when that registry has no such repository.
+        """
         account_id, region = account_id or self.settings.account_id, region or self.settings.region
         with registry_client.RegistrySession(f"https://{ecr_registry_host(account_id, region)}") as session:
             session.mount("https://", requests_routing.InProcessAdapter(self))
             token = issue_token(account_id, region, self.clock.now(), self._context.principal_arn)
-            yield session, token.authorization_token
+            try:
+                yield session, token.authorization_token
+            except registry_client.RegistryRequestFailed as failure:
+                hint = self._registry_hint(action, repository_name, (account_id, region), failure)
+                raise dataclasses.replace(failure, hint=hint) from None
+
+    def _registry_hint(
+        self, action: str, repository_name: str, used: tuple[str, str], failure: registry_client.RegistryRequestFailed
+    ) -> str:
+        account_id, region = used
+        elsewhere: list[tuple[str, str]] = []
+        if failure.status == 404 and "NAME_UNKNOWN" in failure.body:
+            elsewhere = [
+                (registry.registry_id, registry.region)
+                for registry in self.backend.registries()
+                if (registry.registry_id, registry.region) != used
+                and repository_name in {record.repository_name for record in registry.repositories()}
+            ]
+        if not elsewhere:
+            return f"{action} used the registry of account {account_id} in {region}"
+        places = ", ".join(r if a == account_id else f"{r} (account {a})" for a, r in elsewhere)
+        other_account, other_region = elsewhere[0]
+        fixes: dict[str, str] = {}
+        if other_account != account_id:
+            fixes["account_id"] = other_account
+        if other_region != region:
+            fixes["region"] = other_region
+        return (
+            f"repository {repository_name!r} exists in {places}; {action} used {region} (account {account_id}):"
+            f" pass {', '.join(f'{name}={value!r}' for name, value in fixes.items())}"
+            f" or set {' and '.join(f'Settings.{name}' for name in fixes)}"
+        )
 
     def push(
         self,
@@ -333,7 +422,7 @@ class FakeEcr:
         target = registry_client.ImageReference.parse(reference)
         if target.digest is not None and target.digest != image.digest:
             raise ValueError(f"{reference!r} names digest {target.digest}, the image's is {image.digest}")
-        with self._registry_session(account_id, region) as (session, token):
+        with self._registry_session("fake.push", target.repository, account_id, region) as (session, token):
             return registry_client.push(session, target.repository, target.tag or target.digest, image, auth=token)
 
     def push_blobs(
@@ -349,7 +438,7 @@ class FakeEcr:
         For tests of PutImage and the layer API, which need blobs without a manifest over them.
         Blobs the repository holds already are skipped; returns the digests.
         """
-        with self._registry_session(account_id, region) as (session, token):
+        with self._registry_session("fake.push_blobs", repository_name, account_id, region) as (session, token):
             return registry_client.push_blobs(session, repository_name, blobs, auth=token)
 
     def pull(
@@ -366,7 +455,7 @@ class FakeEcr:
         lastRecordedPullTime moves.  Every digest is verified.
         """
         target = registry_client.ImageReference.parse(reference)
-        with self._registry_session(account_id, region) as (session, token):
+        with self._registry_session("fake.pull", target.repository, account_id, region) as (session, token):
             return registry_client.pull(
                 session, target.repository, target.digest or target.tag or "latest", accept=accept, auth=token
             )
@@ -439,6 +528,20 @@ class FakeEcr:
             ca_file=self.ca_file,
             auth_files=self._auth_files.write(credentials),
         )
+
+
+def _xunit_method(method: Callable[..., Any], wrapped: Callable[..., Any]) -> Callable[..., Any]:
+    """``wrapped`` (``method`` in the fake) as pytest calls ``setup_method``/``teardown_method``.
+
+    pytest passes the test function only to one whose code takes an argument besides ``self``.
+    """
+    takes_test = method.__code__.co_argcount > 1
+
+    @functools.wraps(method)
+    def xunit_method(instance: Any, test: Any = None) -> Any:
+        return wrapped(instance, test) if takes_test else wrapped(instance)
+
+    return xunit_method
 
 
 def mock_ecr(settings: Settings | None = None, *, server: bool = False, **options: Any) -> FakeEcr:

@@ -410,6 +410,115 @@ def test_mock_ecr_works_as_a_context_manager_and_a_decorator_in_pytest(pytester:
     result.assert_outcomes(passed=2)
 
 
+CLASS_DECORATION = """
+    import os
+    import unittest
+
+    import boto3
+    from fake_ecr import mock_ecr
+
+    fake = mock_ecr()
+    teardowns = []
+
+
+    def names():
+        return [r["repositoryName"] for r in boto3.client("ecr").describe_repositories()["repositories"]]
+
+
+    @fake
+    class TestCase(unittest.TestCase):
+        @classmethod
+        def setUpClass(cls):
+            cls.credentials_in_setup_class = os.environ.get("AWS_ACCESS_KEY_ID")
+
+        def setUp(self):
+            boto3.client("ecr").create_repository(repositoryName="from-setup")
+
+        def tearDown(self):
+            teardowns.append(names())
+
+        def test_one(self):
+            boto3.client("ecr").create_repository(repositoryName="one")
+            self.assertEqual([r.repository_name for r in fake.registry().repositories()], ["from-setup", "one"])
+
+        def test_two(self):
+            boto3.client("ecr").create_repository(repositoryName="two")
+            self.assertEqual(names(), ["from-setup", "two"])
+
+        def test_set_up_class_ran_outside(self):
+            self.assertIsNone(self.credentials_in_setup_class)
+
+        def test_fails(self):
+            self.assertEqual(names(), ["not-there"])
+
+
+    @fake
+    class TestAsync(unittest.IsolatedAsyncioTestCase):
+        async def asyncSetUp(self):
+            boto3.client("ecr").create_repository(repositoryName="from-async-setup")
+
+        async def test_async(self):
+            self.assertEqual(names(), ["from-async-setup"])
+
+
+    @mock_ecr(region="eu-west-1")
+    class TestPlain:
+        def setup_method(self, method):
+            assert method.__name__.startswith("test_")
+            boto3.client("ecr", region_name="eu-west-1").create_repository(repositoryName="from-setup")
+
+        def teardown_method(self):
+            teardowns.append(names())
+
+        def test_a(self):
+            boto3.client("ecr").create_repository(repositoryName="made-by-a")
+            assert names() == ["from-setup", "made-by-a"]
+
+        def test_b(self):
+            boto3.client("ecr").create_repository(repositoryName="made-by-b")
+            assert names() == ["from-setup", "made-by-b"]
+
+        @staticmethod
+        def test_static():
+            assert names() == ["from-setup"]
+
+        @classmethod
+        def test_class_method(cls):
+            assert names() == ["from-setup"]
+
+        def test_fails(self):
+            assert names() == ["not-there"]
+
+
+    def test_after_the_classes():
+        assert os.environ.get("AWS_ACCESS_KEY_ID") is None
+        assert teardowns == [
+            ["from-setup"],
+            ["from-setup", "one"],
+            ["from-setup"],
+            ["from-setup", "two"],
+            ["from-setup", "made-by-a"],
+            ["from-setup", "made-by-b"],
+            ["from-setup"],
+            ["from-setup"],
+            ["from-setup"],
+        ]
+"""
+
+
+def test_mock_ecr_on_a_class_runs_each_test_in_a_fresh_fake(
+    pytester: pytest.Pytester, no_aws_setup: pytest.MonkeyPatch
+) -> None:
+    """moto's class decoration: setUp/setup_method, the test and tearDown/teardown_method share a state no other
+    test sees; setUpClass runs outside; a failing assertion inside still fails."""
+    pytester.makepyfile(CLASS_DECORATION)
+
+    result = pytester.runpytest(*INNER_OPTIONS)
+
+    result.assert_outcomes(passed=9, failed=2)
+    result.stdout.fnmatch_lines(["FAILED *::TestCase::test_fails", "FAILED *::TestPlain::test_fails"])
+
+
 def test_mock_ecr_works_in_a_plain_python_process(pytester: pytest.Pytester, no_aws_setup: pytest.MonkeyPatch) -> None:
     script = pytester.makepyfile(
         """
