@@ -10,7 +10,8 @@ which names every class here) and the registry (``fake_ecr.registry.oci_errors``
 each render these errors from one lookup table of their own.
 
 Must not import anything from fake_ecr (this is the bottom of the import graph).
-Message texts cite ``shared/reference/ecr-behaviour.md`` §3 by row number.
+Message texts cite their evidence beside them: ECR's wording as AWS documents it or as public threads
+quote it (``§3`` row numbers name the project's table of ECR's error messages).
 """
 
 from __future__ import annotations

@@ -264,8 +264,8 @@ def validate_request(operation: str, params: object) -> None:
 
 # --- the largest request ----------------------------------------------------------
 
-#: Bytes a JSON string may spend on one character: a code point past U+FFFF written as two ``\\uXXXX``
-#: escapes (RFC 8259 §7).  Any character may be escaped, so this bounds every string a client can send.
+#: Bytes a JSON string may spend on one character: a code point past U+FFFF written as a surrogate pair of
+#: six-byte ``\\u`` escapes (RFC 8259 §7).  Any character may be escaped, so this bounds every string a client can send.
 JSON_CHARACTER = 12
 #: The longest JSON number of an integer or long member (-9223372036854775808), and of a double or an
 #: epoch timestamp in Python's shortest repr (-1.7976931348623157e+308).
