@@ -200,7 +200,7 @@ class FakeEcr:
 
     def _patch_environment(self) -> None:
         wanted = dict(TEST_CREDENTIALS)
-        if not os.environ.get("AWS_DEFAULT_REGION") and not os.environ.get("AWS_REGION"):
+        if not os.environ.get("AWS_DEFAULT_REGION"):  # botocore's only region variable (not AWS_REGION)
             wanted["AWS_DEFAULT_REGION"] = self.settings.region
         for key, value in wanted.items():
             self._saved_env[key] = os.environ.get(key)

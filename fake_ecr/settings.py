@@ -7,7 +7,8 @@ a test that wants others makes a new object (``dataclasses.replace`` or
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from typing import Literal
 
 DEFAULT_ACCOUNT_ID = "123456789012"
@@ -32,12 +33,23 @@ DEFAULT_UPLOAD_SPACE_LIMIT = 8 * 1024 * 1024 * 1024
 DEFAULT_UPLOAD_IDLE_TIMEOUT = 600.0
 
 
+def environment_region() -> str:
+    """The region a boto3 client made without one uses, so the fake's default meets it.
+
+    ``AWS_DEFAULT_REGION`` (the only variable botocore reads), else ``AWS_REGION`` (the AWS CLI
+    v2's and other SDKs'), else ``us-east-1``.
+    """
+    return os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or DEFAULT_REGION
+
+
 @dataclass(frozen=True)
 class Settings:
     """How a fake ECR behaves where a test may want to choose.
 
     - ``account_id``/``region``: the caller's account, and the region used when a
-      request names none (moto's defaults, so tests move over unchanged).
+      request names none (moto's defaults, so tests move over unchanged).  Unless
+      given, ``region`` is the environment's (``environment_region``), read when the
+      Settings are made, so boto3 clients made without a region meet the fake.
     - ``registry_auth``: the registry demands ECR's Basic credentials (§4.1).
     - ``tls``: the server speaks HTTPS with a throwaway CA.
     - ``uri_style``: ``"auto"`` names repositories by the running server's
@@ -62,6 +74,11 @@ class Settings:
     - ``enforce_policies``: evaluate repository and registry policies for the
       caller (``fake_ecr.policy_evaluation``) and refuse what they don't allow;
       off, they are stored and checked but grant and deny nothing.
+    - ``allow_missing_layers``: PutImage stores a manifest whose blobs were never
+      uploaded, as moto does, instead of refusing it (LayersNotFoundException); its
+      size is the manifest's, and the registry answers BLOB_UNKNOWN for the missing
+      blobs.  Only for suites moving over from moto; the registry's manifest PUT
+      still refuses such a manifest.
     - ``max_registries``: how many registries (account and region pairs) one fake
       holds, and how many extra registry ports a server keeps open; one more is
       refused (LimitExceededException; 403 DENIED from the registry).
@@ -88,7 +105,7 @@ class Settings:
     """
 
     account_id: str = DEFAULT_ACCOUNT_ID
-    region: str = DEFAULT_REGION
+    region: str = field(default_factory=environment_region)
     registry_auth: bool = True
     tls: bool = False
     uri_style: Literal["auto", "aws"] = "auto"
@@ -101,6 +118,7 @@ class Settings:
     vulnerability_table: str | None = None
     check_responses: bool = False
     enforce_policies: bool = False
+    allow_missing_layers: bool = False
     max_registries: int = DEFAULT_MAX_REGISTRIES
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     max_request_threads: int = DEFAULT_MAX_REQUEST_THREADS

@@ -56,6 +56,7 @@ def put_image(call: Call, params: Params) -> Response:
         media_type=params.get("imageManifestMediaType"),
         image_tag=params.get("imageTag"),
         image_digest=params.get("imageDigest"),
+        require_layers=not call.fake.settings.allow_missing_layers,
     )
     requested = ImageId(None, params.get("imageTag"))
     return {"image": render.image(result.view.image, registry.registry_id, name, requested)}

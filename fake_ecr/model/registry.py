@@ -273,12 +273,16 @@ class Registry:
         image_tag: str | None = None,
         image_digest: str | None = None,
         repush_is_success: bool = False,
+        require_layers: bool = True,
     ) -> PutImageResult:
         """Store a manifest and tag it: PutImage and the registry's manifest PUT (§2.2, §7.1).
 
         ``repush_is_success``: the registry answers a re-push of the same manifest
         under the same mutable tag with success (docker re-pushes), where PutImage
         answers ImageAlreadyExistsException (§3 #5).
+        ``require_layers``: refuse a manifest naming blobs the repository does not
+        hold (LayersNotFound); off, such an image is stored without them, its size
+        the manifest's own (``Settings.allow_missing_layers``, moto's PutImage).
         """
         info = parse_manifest(image_manifest, media_type)
         calculated = sha256_digest(image_manifest)
@@ -286,7 +290,7 @@ class Registry:
             raise errors.ImageDigestDoesNotMatch(self.registry_id, repository_name, image_digest, calculated)
         with self._lock:
             repository = self._repository(repository_name)
-            self._check_references(repository, info)
+            self._check_references(repository, info, require_layers)
             existing = repository.images.get(calculated)
             # Pushing an archived (or activating) image again restores it at once, and counts as a
             # new push for scanning and replication (§7.8): it is no re-push of a stored image.
@@ -322,7 +326,8 @@ class Registry:
                 )
             repository.images[calculated] = existing
             for descriptor in (info.config, *info.layers):
-                if descriptor is not None and descriptor.media_type:
+                # Only blobs held: one a manifest names without it (``require_layers=False``) stays unknown.
+                if descriptor is not None and descriptor.media_type and descriptor.digest in self._blobs:
                     repository.blob_links[descriptor.digest] = descriptor.media_type
             if image_tag is not None:
                 # Moving a tag leaves the previous image in place, untagged if this was its last tag (§7.1).
@@ -338,9 +343,9 @@ class Registry:
         holding copies parsed from its manifest (a large part of an image record's memory)."""
         return tuple(self._blobs[d].digest if d in self._blobs else d for d in digests)
 
-    def _check_references(self, repository: _Repository, info: ManifestInfo) -> None:
+    def _check_references(self, repository: _Repository, info: ManifestInfo, require_layers: bool) -> None:
         missing_blobs = [d for d in info.blob_digests if d not in repository.blob_links]
-        if missing_blobs:
+        if missing_blobs and require_layers:
             raise errors.LayersNotFound(self.registry_id, repository.record.repository_name, missing_blobs)
         missing_images = [m.digest for m in info.manifests if m.digest not in repository.images]
         if missing_images:

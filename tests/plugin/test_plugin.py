@@ -135,6 +135,41 @@ def test_the_account_and_region_can_be_configured_for_the_session(
     result.assert_outcomes(passed=1)
 
 
+FOLLOWS_THE_ENVIRONMENTS_REGION = """
+    import boto3
+
+    def test_region(fake_ecr):
+        ecr = boto3.client("ecr")  # no region_name: the environment's, eu-west-1
+        fake_ecr.client().create_repository(repositoryName="app")
+        fake_ecr.push("app:v1", fake_ecr.image(files={{"app.txt": "v1"}}))
+        assert fake_ecr.settings.region == "{region}"
+        assert [i.get("imageTag") for i in ecr.list_images(repositoryName="app")["imageIds"]] == ["v1"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("ini", "region", "outcome"),
+    [
+        pytest.param("", "eu-west-1", {"passed": 1}, id="client-and-push-meet"),
+        # Set apart on purpose: the client's eu-west-1 holds no such repository.
+        pytest.param("[pytest]\nfake_ecr_region = ap-southeast-2\n", "ap-southeast-2", {"failed": 1}, id="ini-wins"),
+    ],
+)
+def test_the_fixtures_region_follows_the_environment_unless_set(
+    pytester: pytest.Pytester, no_aws_setup: pytest.MonkeyPatch, ini: str, region: str, outcome: dict[str, int]
+) -> None:
+    no_aws_setup.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    if ini:
+        pytester.makeini(ini)
+    pytester.makepyfile(FOLLOWS_THE_ENVIRONMENTS_REGION.format(region=region))
+
+    result = pytester.runpytest(*INNER_OPTIONS)
+
+    result.assert_outcomes(**outcome)
+    if outcome.get("failed"):
+        result.stdout.fnmatch_lines(["*RepositoryNotFoundException*"])
+
+
 def test_the_marker_sets_one_test_s_account_and_region(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """

@@ -88,7 +88,7 @@ def test_mock_ecr_without_the_call_is_refused_rather_than_swallowing_the_test() 
 
 def test_push_to_a_repository_of_another_region_says_where_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")  # as in the user's shell: boto3 follows it
-    with mock_ecr() as fake:
+    with mock_ecr(region="us-east-1") as fake:  # and the fake's own region is set apart
         boto3.client("ecr").create_repository(repositoryName="app")
         with pytest.raises(RegistryRequestFailed) as refused:
             fake.push("app:v1", fake.image(files={"app.txt": b"v1"}))
