@@ -18,7 +18,7 @@ from fake_ecr import FakeEcr
 
 from api.helpers import DOCKER_CONFIG, DOCKER_LAYER, FORMATS, OCI_INDEX, error_of, image_manifest, seed_blob, sha256
 from api.replication_helpers import CROSS_REGION, OTHER_REGION, configure, rule
-from registry.helpers import RegistryClient, basic, oci_error
+from registry.helpers import RegistryClient, logged_in, oci_error
 
 REPO = "app"
 MISSING_LAYERS = pytest.mark.fake_ecr(allow_missing_layers=True)
@@ -90,9 +90,7 @@ def repo(ecr: Any) -> str:
 
 @pytest.fixture
 def registry(fake_ecr: FakeEcr, ecr: Any) -> RegistryClient:
-    assert fake_ecr.server is not None
-    token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
-    return RegistryClient(fake_ecr.server.endpoint, basic(token))
+    return logged_in(fake_ecr, ecr)
 
 
 @pytest.mark.parametrize("hand", HANDS)

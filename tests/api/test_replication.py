@@ -27,7 +27,7 @@ from api.replication_helpers import (
     pushed,
     rule,
 )
-from registry.helpers import RegistryClient, basic, build_image, push_image
+from registry.helpers import build_image, logged_in, push_image
 
 #: Rules a configuration may have: the installed model's limit (10 before botocore 1.44, 25 since).
 MAX_RULES: int = service_model().shape_for("ReplicationRuleList").metadata["max"]
@@ -372,11 +372,9 @@ def test_an_index_is_replicated_with_its_children(ecr: Any, fake_ecr: FakeEcr) -
 def test_a_registry_push_is_replicated(ecr: Any, fake_ecr: FakeEcr) -> None:
     configure(ecr, rule(CROSS_ACCOUNT))
     ecr.create_repository(repositoryName=REPO)
-    assert fake_ecr.server is not None
-    token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
     image = build_image("through the registry")
 
-    assert push_image(RegistryClient(fake_ecr.server.endpoint, basic(token)), REPO, image, "v1").status_code == 201
+    assert push_image(logged_in(fake_ecr, ecr), REPO, image, "v1").status_code == 201
 
     assert images_in(fake_ecr, CROSS_ACCOUNT) == {image.digest: ["v1"]}
 

@@ -31,7 +31,7 @@ from api.replication_helpers import (
     rule,
 )
 from model_gates import needs_members
-from registry.helpers import RegistryClient, basic
+from registry.helpers import logged_in
 
 pytestmark = needs_members("ReplicationRule", "deleteReplication")
 
@@ -65,9 +65,7 @@ def registry_delete(reference: str) -> Action:
     """DELETE /v2/<name>/manifests/<reference> with ECR's Basic credentials."""
 
     def act(ecr: Any, fake_ecr: FakeEcr, image: Manifest) -> None:
-        assert fake_ecr.server is not None
-        token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
-        registry = RegistryClient(fake_ecr.server.endpoint, basic(token))
+        registry = logged_in(fake_ecr, ecr)
         path = f"/v2/{REPO}/manifests/{reference.format(digest=image.digest)}"
         assert registry.request("DELETE", path).status_code == 202
 

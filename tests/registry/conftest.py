@@ -12,7 +12,7 @@ import pytest
 
 from fake_ecr import FakeEcr
 
-from registry.helpers import REPO, RegistryClient, basic
+from registry.helpers import REPO, RegistryClient, logged_in
 
 
 @pytest.fixture
@@ -28,6 +28,4 @@ def repo(ecr: Any) -> str:
 
 @pytest.fixture
 def registry(fake_ecr: FakeEcr, ecr: Any) -> RegistryClient:
-    assert fake_ecr.server is not None
-    token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
-    return RegistryClient(fake_ecr.server.endpoint, basic(token))
+    return logged_in(fake_ecr, ecr)

@@ -49,6 +49,13 @@ def basic(token: str) -> dict[str, str]:
     return {"Authorization": f"Basic {token}"}
 
 
+def logged_in(fake_ecr: Any, ecr: Any) -> RegistryClient:
+    """A client of the fake's server holding ECR's Basic credentials from ``ecr``'s GetAuthorizationToken."""
+    assert fake_ecr.server is not None
+    token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
+    return RegistryClient(fake_ecr.server.endpoint, basic(token))
+
+
 def oci_error(response: requests.Response) -> tuple[str, str]:
     """(code, message) of an OCI error body."""
     first = response.json()["errors"][0]
