@@ -86,7 +86,8 @@ class Settings:
     Resource limits (README "Settings"; each refusal names its field):
 
     - ``max_connections``: connections a server holds open at once, waiting for
-      their request's head or being answered; one more is answered 503.
+      their request's head or being answered; at the limit the oldest one still
+      sending its head is closed with 408 to make room for a new one.
     - ``max_request_threads``: requests a server answers at once, one thread
       each; a request whose head arrives beyond that is answered 503.  A
       connection gets its thread only once its head has arrived in full.
