@@ -551,7 +551,7 @@ def test_mock_ecr_on_a_class_runs_each_test_in_a_fresh_fake(
     result = pytester.runpytest(*INNER_OPTIONS)
 
     result.assert_outcomes(passed=9, failed=2)
-    result.stdout.fnmatch_lines(["FAILED *::TestCase::test_fails", "FAILED *::TestPlain::test_fails"])
+    result.stdout.fnmatch_lines(["FAILED *::TestCase::test_fails*", "FAILED *::TestPlain::test_fails*"])
 
 
 def test_mock_ecr_works_in_a_plain_python_process(pytester: pytest.Pytester, no_aws_setup: pytest.MonkeyPatch) -> None:
