@@ -121,7 +121,7 @@ def _failed_start(what: str, process: subprocess.Popen[str], log: Path) -> Runti
 @contextmanager
 def fake_ecr_registry(workdir: Path) -> Iterator[RunningRegistry]:
     """``fake-ecr serve`` on a free port, holding the benchmark's repository; credentials from its API."""
-    command = [sys.executable, "-m", "fake_ecr.cli", "serve", "--port", "0"]
+    command = [sys.executable, "-m", "fake_ecr.surfaces.cli", "serve", "--port", "0"]
     log = workdir / "fake-ecr.log"
     with _server_process(command, log, pipe_stdout=True) as process:
         assert process.stdout is not None

@@ -26,7 +26,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 from fake_ecr import FakeEcr, mock_ecr
-from fake_ecr.service_model import operation_names
+from fake_ecr.formats.service_model import operation_names
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 

@@ -9,7 +9,7 @@ Credentials are ECR's: ``Authorization: Basic <authorizationToken>`` from GetAut
 (ecr-behaviour §2.4, §4.1).
 
 It speaks plain HTTP to whatever URL it is given - a running fake-ecr server, or ECR's own host
-names, which reach an active fake in-process (``fake_ecr.requests_routing``).  Must not import
+names, which reach an active fake in-process (``fake_ecr.surfaces.requests_routing``).  Must not import
 werkzeug, botocore, or fake_ecr's model, registry or control plane.
 """
 
@@ -24,10 +24,9 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from fake_ecr.digest import is_digest, sha256_digest
 from fake_ecr.errors import EcrError
-from fake_ecr.images import Blob, Image, ImageIndex
-from fake_ecr.manifests import (
+from fake_ecr.formats.digest import is_digest, sha256_digest
+from fake_ecr.formats.manifests import (
     DOCKER_MANIFEST_LIST,
     DOCKER_SCHEMA2,
     IMAGE_MANIFEST_TYPES,
@@ -36,6 +35,7 @@ from fake_ecr.manifests import (
     Descriptor,
     parse_manifest,
 )
+from fake_ecr.images import Blob, Image, ImageIndex
 
 #: What ``pull`` accepts by default: the manifest types ``Image`` and ``ImageIndex`` hold.
 DEFAULT_ACCEPT = (OCI_INDEX, DOCKER_MANIFEST_LIST, OCI_MANIFEST, DOCKER_SCHEMA2)

@@ -23,9 +23,9 @@ from os import PathLike, fspath
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Literal, TypeVar
 
-from fake_ecr import manifests
-from fake_ecr.digest import SHA256_DIGEST_PATTERN, DigestingWriter, sha256_digest
 from fake_ecr.errors import EcrError
+from fake_ecr.formats import manifests
+from fake_ecr.formats.digest import SHA256_DIGEST_PATTERN, DigestingWriter, sha256_digest
 
 ImageFormat = Literal["docker", "oci"]
 

@@ -72,7 +72,7 @@ class Settings:
     - ``vulnerability_table``: path of a vulnerability table for findings read
       from images; ``None`` uses the example table shipped with fake-ecr.
     - ``enforce_policies``: evaluate repository and registry policies for the
-      caller (``fake_ecr.policy_evaluation``) and refuse what they don't allow;
+      caller (``fake_ecr.model.policy_evaluation``) and refuse what they don't allow;
       off, they are stored and checked but grant and deny nothing.
     - ``allow_missing_layers``: PutImage stores a manifest whose blobs were never
       uploaded, as moto does, instead of refusing it (LayersNotFoundException); its

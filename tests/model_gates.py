@@ -14,7 +14,7 @@ from typing import Any
 import botocore
 import pytest
 
-from fake_ecr.service_model import operation_names, service_model
+from fake_ecr.formats.service_model import operation_names, service_model
 
 
 def _reason(what: str) -> str:

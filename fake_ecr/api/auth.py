@@ -3,7 +3,7 @@
 Owns the operation's response: one ``authorizationData`` per requested registry,
 each with a token ``base64("AWS:" + password)`` that lasts 12 hours on the fake's
 clock and the ``proxyEndpoint`` where that registry is reached (ECR's host, or
-the running server's address).  The token format itself is ``fake_ecr.tokens``'s,
+the running server's address).  The token format itself is ``fake_ecr.model.tokens``'s,
 so the registry can check a password without importing the control plane.
 Must not import werkzeug or ``fake_ecr.registry``.
 """
@@ -11,8 +11,8 @@ Must not import werkzeug or ``fake_ecr.registry``.
 from __future__ import annotations
 
 from fake_ecr.api.core import Call, Params, Response, operation
-from fake_ecr.policy_evaluation import root_arn
-from fake_ecr.tokens import issue_token
+from fake_ecr.model.policy_evaluation import root_arn
+from fake_ecr.model.tokens import issue_token
 
 
 @operation("GetAuthorizationToken")

@@ -28,15 +28,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fake_ecr import errors
-from fake_ecr.model import Backend, Registry
-from fake_ecr.policy_evaluation import authorize, root_arn
-from fake_ecr.service_model import (
+from fake_ecr.formats.service_model import (
     check_response,
     largest_request,
     operation_names,
     target_prefix,
     validate_request,
 )
+from fake_ecr.model import Backend, Registry
+from fake_ecr.model.policy_evaluation import authorize, root_arn
 from fake_ecr.settings import Settings
 
 log = logging.getLogger("fake_ecr")

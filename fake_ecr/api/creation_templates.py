@@ -4,7 +4,7 @@ UpdateRepositoryCreationTemplate, DeleteRepositoryCreationTemplate (ecr-behaviou
 Owns these operations' request rules and the RepositoryCreationTemplate wire shape.  A template's
 policies are checked as SetRepositoryPolicy and PutLifecyclePolicy check theirs, and kept in the
 layouts ECR stores those in; tags follow the repository tag rules.  Where templates apply (create on
-push, replication) is ``fake_ecr.repository_creation``'s business.
+push, replication) is ``fake_ecr.model.repository_creation``'s business.
 Must not import werkzeug or ``fake_ecr.registry``.
 """
 
@@ -20,10 +20,10 @@ from fake_ecr.api.core import Call, Params, Response, operation
 from fake_ecr.api.policies import REPOSITORY_POLICY, checked_policy, pretty_policy_text
 from fake_ecr.api.repositories import check_kms_key, mutability_filters
 from fake_ecr.api.tags import MAX_TAGS, merge_tags
-from fake_ecr.lifecycle import normalize_lifecycle_policy_text
+from fake_ecr.lifecycle.policy import normalize_lifecycle_policy_text
 from fake_ecr.model import RegistrySettings
 from fake_ecr.model.records import MUTABLE, RepositoryCreationTemplate
-from fake_ecr.repository_creation import prefix_key
+from fake_ecr.model.repository_creation import prefix_key
 
 # --- the members of a template ----------------------------------------------------------------------
 

@@ -17,9 +17,9 @@ from urllib.parse import urlencode
 
 from fake_ecr import errors
 from fake_ecr.api.core import Call, Params, Response, operation
-from fake_ecr.digest import ECR_DIGEST_PATTERN
-from fake_ecr.service_model import decode_blob
-from fake_ecr.tokens import PRESIGNED_CREDENTIAL, DownloadGrant, issue_download_grant
+from fake_ecr.formats.digest import ECR_DIGEST_PATTERN
+from fake_ecr.formats.service_model import decode_blob
+from fake_ecr.model.tokens import PRESIGNED_CREDENTIAL, DownloadGrant, issue_download_grant
 
 #: The part size InitiateLayerUpload recommends: 10 MiB (§2.3, [CLI:initiate-layer-upload]).
 PART_SIZE = 10 * 1024 * 1024

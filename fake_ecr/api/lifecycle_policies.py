@@ -2,7 +2,7 @@
 (ecr-behaviour §2.6).
 
 Owns storing, returning and removing a repository's lifecycle policy text.  Validation and the
-compact text ECR keeps come from ``fake_ecr.lifecycle``; evaluating policies (and the previews) is
+compact text ECR keeps come from ``fake_ecr.lifecycle.policy``; evaluating policies (and the previews) is
 not done here.  Must not import werkzeug or ``fake_ecr.registry``.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from fake_ecr import errors
 from fake_ecr.api.core import Call, Params, Response, operation
-from fake_ecr.lifecycle import normalize_lifecycle_policy_text
+from fake_ecr.lifecycle.policy import normalize_lifecycle_policy_text
 from fake_ecr.model import RepositoryRecord
 
 #: ``lastEvaluatedAt`` of a policy never evaluated: the epoch (§2.6 GetLifecyclePolicy,

@@ -2,7 +2,7 @@
 §2.6, §6.4).
 
 Owns these operations' request rules and wire shapes.  Running the preview and keeping it are
-``fake_ecr.lifecycle_runs``'s; the stored policy itself is ``lifecycle_policies``'s.
+``fake_ecr.lifecycle.runs``'s; the stored policy itself is ``lifecycle_policies``'s.
 Must not import werkzeug or ``fake_ecr.registry``.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 from fake_ecr.api import render
 from fake_ecr.api.core import Call, Params, Response, operation
-from fake_ecr.lifecycle_runs import (
+from fake_ecr.lifecycle.runs import (
     COMPLETE,
     IN_PROGRESS,
     lifecycle_policy_preview,

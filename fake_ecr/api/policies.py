@@ -5,7 +5,7 @@ Owns checking a policy document the way ECR does before it stores one (the IAM p
 narrowed per kind of policy: a repository policy names no ``Resource``; a registry policy's
 actions depend on the REGISTRY_POLICY_SCOPE account setting), and the pretty layout ECR stores
 and returns policies in.  fake-ecr enforces the stored policies only with
-``Settings.enforce_policies`` (``fake_ecr.policy_evaluation``); by default it stores them and no more.
+``Settings.enforce_policies`` (``fake_ecr.model.policy_evaluation``); by default it stores them and no more.
 Must not import werkzeug or ``fake_ecr.registry``.
 """
 

@@ -26,10 +26,10 @@ from typing import Any
 from fake_ecr import errors
 from fake_ecr.api import render
 from fake_ecr.api.core import Call, Params, Response, operation
+from fake_ecr.formats.service_model import operation_model
 from fake_ecr.model import ImageId, Registry, RegistrySettings
 from fake_ecr.model.records import PullThroughCacheRule
-from fake_ecr.repository_creation import ROOT, prefix_key, pull_through_cache_rule_for
-from fake_ecr.service_model import operation_model
+from fake_ecr.model.repository_creation import ROOT, prefix_key, pull_through_cache_rule_for
 
 #: Rules per registry (§8; 10 until 2023).
 MAX_RULES = 50

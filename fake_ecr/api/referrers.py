@@ -12,7 +12,7 @@ from typing import Any
 from fake_ecr import errors
 from fake_ecr.api import render
 from fake_ecr.api.core import Call, Params, Response, operation
-from fake_ecr.digest import ECR_DIGEST_PATTERN
+from fake_ecr.formats.digest import ECR_DIGEST_PATTERN
 from fake_ecr.model import ImageRecord
 
 #: ArtifactStatusFilter's value for every status.

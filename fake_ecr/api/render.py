@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 
 from fake_ecr import errors
 from fake_ecr.api.core import Call, Params, Response
+from fake_ecr.formats.service_model import next_page_token, page_window, paginate
 from fake_ecr.model import ImageFailure, ImageId, ImageRecord, ImageView, RepositoryRecord
-from fake_ecr.service_model import next_page_token, page_window, paginate
 
 T = TypeVar("T")
 

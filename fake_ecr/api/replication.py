@@ -5,7 +5,7 @@ DescribeReplicationBackfillResults and ListReplicationBackfills.
 
 Owns these operations' request rules and wire shapes (ReplicationConfiguration, the backfill shapes).
 Replicating pushes (and deletions, where a rule enables ``deleteReplication``) and running backfills is
-``fake_ecr.replication``'s business: pushes are copied at once into the destination registries of the
+``fake_ecr.model.replication``'s business: pushes are copied at once into the destination registries of the
 same fake, so every destination reports COMPLETE; a backfill's replications are due on the fake's clock.
 Must not import werkzeug or ``fake_ecr.registry``.
 """
@@ -20,7 +20,7 @@ from fake_ecr.api import render
 from fake_ecr.api.core import Call, Params, Response, operation
 from fake_ecr.model import ImageId, Registry, RegistrySettings
 from fake_ecr.model.records import BackfillReplication, ReplicationBackfill, ReplicationDestination, ReplicationRule
-from fake_ecr.replication import (
+from fake_ecr.model.replication import (
     IN_PROGRESS,
     PREPARING,
     STOPPING,

@@ -16,6 +16,7 @@ from fake_ecr import errors
 from fake_ecr.api import render
 from fake_ecr.api.core import Call, Params, Response, operation
 from fake_ecr.api.images import DETAIL_EXTENSIONS
+from fake_ecr.formats.service_model import paginate
 from fake_ecr.model import ImageId, ImageView, Registry, RegistrySettings, ScanningRule
 from fake_ecr.model.records import ImageScan
 from fake_ecr.scanning.engine import (
@@ -29,7 +30,6 @@ from fake_ecr.scanning.engine import (
     scan_findings,
 )
 from fake_ecr.scanning.vulnerabilities import severity_counts
-from fake_ecr.service_model import paginate
 
 #: BatchGetRepositoryScanningConfiguration's failure code for a missing repository (§2.5).
 REPOSITORY_NOT_FOUND = "REPOSITORY_NOT_FOUND"

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from fake_ecr.api import render
 from fake_ecr.api.core import Call, Params, Response, operation
 from fake_ecr.errors import ImageStorageClassUpdateNotSupported
-from fake_ecr.manifests import INDEX_TYPES
+from fake_ecr.formats.manifests import INDEX_TYPES
 from fake_ecr.model import ImageId, ImageRecord
 from fake_ecr.model.registry import ACTIVATING, ACTIVE, ARCHIVED, being_restored, moved_to_archive
 

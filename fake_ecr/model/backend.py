@@ -23,8 +23,8 @@ import time
 from collections.abc import Callable
 
 from fake_ecr import errors
-from fake_ecr.clock import Clock
 from fake_ecr.model.blobs import UploadSpace
+from fake_ecr.model.clock import Clock
 from fake_ecr.model.registry import Deletion, PutImageResult, Registry
 
 #: Real seconds between two looks for idle uploads: far below any idle timeout worth setting.

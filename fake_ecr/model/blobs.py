@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import IO
 
 from fake_ecr import errors
-from fake_ecr.digest import DigestingWriter
+from fake_ecr.formats.digest import DigestingWriter
 from fake_ecr.settings import DEFAULT_UPLOAD_IDLE_TIMEOUT, DEFAULT_UPLOAD_MEMORY_LIMIT, DEFAULT_UPLOAD_SPACE_LIMIT
 
 #: Bodies larger than this go to an anonymous temporary file instead of memory.

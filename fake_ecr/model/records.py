@@ -269,7 +269,7 @@ class RegistrySettings:
     repository_creation_templates: tuple[RepositoryCreationTemplate, ...] = ()
     #: Pull through cache rules (§7.3), in creation order.
     pull_through_cache_rules: tuple[PullThroughCacheRule, ...] = ()
-    #: Replication backfills, in the order they were started (``fake_ecr.replication`` runs them).
+    #: Replication backfills, in the order they were started (``fake_ecr.model.replication`` runs them).
     replication_backfills: tuple[ReplicationBackfill, ...] = ()
 
     def account_setting(self, name: str) -> str | None:
@@ -301,7 +301,7 @@ class ReplicationRule:
     #: Repository name prefixes; empty: every repository.
     repository_filters: tuple[str, ...] = ()
     #: ``deleteReplication.enabled`` as put: whether the rule also replicates image deletions and tag
-    #: removals (``fake_ecr.replication``); ``None`` when the rule was put without it, which does not.
+    #: removals (``fake_ecr.model.replication``); ``None`` when the rule was put without it, which does not.
     delete_replication: bool | None = None
 
     def applies_to(self, repository_name: str) -> bool:

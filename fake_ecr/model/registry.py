@@ -23,10 +23,10 @@ from dataclasses import dataclass, field, replace
 from itertools import islice
 
 from fake_ecr import errors
-from fake_ecr.clock import Clock
-from fake_ecr.digest import ECR_DIGEST_PATTERN, sha256_digest
-from fake_ecr.manifests import ManifestInfo, parse_manifest
+from fake_ecr.formats.digest import ECR_DIGEST_PATTERN, sha256_digest
+from fake_ecr.formats.manifests import ManifestInfo, parse_manifest
 from fake_ecr.model.blobs import BlobInfo, StoredBlob, UploadSession, UploadSpace
+from fake_ecr.model.clock import Clock
 from fake_ecr.model.indexes import Images, ImageSelection, ImageTable, RankIndex, Tags
 from fake_ecr.model.records import (
     ImageFailure,

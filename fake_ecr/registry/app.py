@@ -25,13 +25,13 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from fake_ecr import errors
-from fake_ecr.clock import Clock
 from fake_ecr.model import Registry
-from fake_ecr.policy_evaluation import authorize, root_arn
+from fake_ecr.model.clock import Clock
+from fake_ecr.model.policy_evaluation import authorize, root_arn
+from fake_ecr.model.repository_creation import create_on_push, creates_on_push
 from fake_ecr.registry import blobs, manifests
 from fake_ecr.registry.auth import authenticate
 from fake_ecr.registry.oci_errors import EndpointNotFound, MethodNotAllowed, error_response
-from fake_ecr.repository_creation import create_on_push, creates_on_push
 
 log = logging.getLogger("fake_ecr")
 

@@ -9,7 +9,7 @@ account or region, is refused with 403 DENIED (the status docker reports as
 
 GetDownloadUrlForLayer's URLs stand in for S3 presigned URLs, which work without
 an Authorization header (§2.3, §4.2 blob GET): they carry a download grant
-(``fake_ecr.tokens``) in the ``X-Amz-Security-Token`` query parameter.  A grant is
+(``fake_ecr.model.tokens``) in the ``X-Amz-Security-Token`` query parameter.  A grant is
 no password: it is taken only on a blob read (GET or HEAD) of the one repository
 and digest it names, until it expires, and never as Basic credentials.
 
@@ -23,8 +23,8 @@ import re
 from werkzeug.wrappers import Request
 
 from fake_ecr.model import Registry
+from fake_ecr.model.tokens import PRESIGNED_CREDENTIAL, USERNAME, TokenClaims, read_download_grant, read_password
 from fake_ecr.registry.oci_errors import AuthorizationTokenExpired, AuthorizationTokenInvalid, CredentialsRequired
-from fake_ecr.tokens import PRESIGNED_CREDENTIAL, USERNAME, TokenClaims, read_download_grant, read_password
 
 #: ECR's registry host names (§1.3): <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn][:port]
 _ECR_HOST = re.compile(r"(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?(?::\d+)?")

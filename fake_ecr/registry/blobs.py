@@ -20,7 +20,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Request, Response
 
 from fake_ecr import errors
-from fake_ecr.digest import ECR_DIGEST_PATTERN
+from fake_ecr.formats.digest import ECR_DIGEST_PATTERN
 from fake_ecr.model import Registry, UploadSession
 from fake_ecr.registry.oci_errors import BlobRangeNotSatisfiable, ContentRangeInvalid
 from fake_ecr.registry.paths import blob_location, upload_state

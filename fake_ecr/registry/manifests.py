@@ -17,8 +17,8 @@ import json
 from werkzeug.wrappers import Request, Response
 
 from fake_ecr import errors
-from fake_ecr.digest import is_digest, is_valid_tag
-from fake_ecr.manifests import OCI_INDEX
+from fake_ecr.formats.digest import is_digest, is_valid_tag
+from fake_ecr.formats.manifests import OCI_INDEX
 from fake_ecr.model import ImageId, ImageRecord, Registry
 from fake_ecr.model.registry import ACTIVE
 from fake_ecr.registry.blobs import BODY_CHUNK, check_digest

@@ -22,7 +22,7 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from fake_ecr import errors
-from fake_ecr.digest import TAG_PATTERN
+from fake_ecr.formats.digest import TAG_PATTERN
 from fake_ecr.registry.paths import upload_state
 
 # --- errors only the registry raises --------------------------------------------------

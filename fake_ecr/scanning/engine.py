@@ -14,7 +14,7 @@ One ``ScanEngine`` per ``Backend`` (``engine_for``), holding only the settings, 
 findings tests set; a fresh backend gets a fresh engine.
 
 Must not import ``fake_ecr.api``, ``fake_ecr.registry``, werkzeug or botocore (the model's ScanStatus
-enum comes through ``fake_ecr.service_model``).
+enum comes through ``fake_ecr.formats.service_model``).
 """
 
 from __future__ import annotations
@@ -30,15 +30,17 @@ from pathlib import Path
 from typing import BinaryIO, TypeAlias, cast
 
 from fake_ecr import errors
-from fake_ecr.clock import Clock
-from fake_ecr.manifests import (
+from fake_ecr.formats.manifests import (
     DOCKER_SCHEMA1,
     DOCKER_SCHEMA1_SIGNED,
     IMAGE_CONFIG_TYPES,
     IMAGE_MANIFEST_TYPES,
     parse_manifest,
 )
+from fake_ecr.formats.service_model import service_model
+from fake_ecr.formats.streams import ChunkReader
 from fake_ecr.model import Backend, ImageId, ImageRecord, ImageView, Registry, RegistrySettings, RepositoryRecord
+from fake_ecr.model.clock import Clock
 from fake_ecr.model.records import ImageScan, partition_of, wildcard_matches
 from fake_ecr.model.registry import PutImageResult
 from fake_ecr.scanning.packages import InstalledPackage, LayerNotReadable, LayerOpener, read_installed_packages
@@ -54,9 +56,7 @@ from fake_ecr.scanning.vulnerabilities import (
     load_vulnerability_table,
     match_findings,
 )
-from fake_ecr.service_model import service_model
 from fake_ecr.settings import Settings
-from fake_ecr.streams import ChunkReader
 
 BASIC, ENHANCED = "BASIC", "ENHANCED"
 MANUAL, SCAN_ON_PUSH, CONTINUOUS_SCAN = "MANUAL", "SCAN_ON_PUSH", "CONTINUOUS_SCAN"

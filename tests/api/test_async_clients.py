@@ -1,6 +1,6 @@
 """aiobotocore and aioboto3 ECR clients are answered in-process, as boto3's are.
 
-fake-ecr's botocore ``before-call`` handler (``fake_ecr.boto``) is among botocore's built-in handlers, which
+fake-ecr's botocore ``before-call`` handler (``fake_ecr.surfaces.boto``) is among botocore's built-in handlers, which
 aiobotocore's sessions register too; aiobotocore emits the same event and awaits a handler's answer only when
 it is awaitable, so the fake's plain answer stands.  Nothing here can reach AWS: there is no network, so a call
 the fake did not answer fails.  Each test runs its client in a fresh event loop (``asyncio.run``), as a sync

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from botocore.model import ListShape, Shape, StructureShape
 
 from fake_ecr import FakeEcr
-from fake_ecr.service_model import operation_model, operation_names, target_prefix
+from fake_ecr.formats.service_model import operation_model, operation_names, target_prefix
 
 from api.helpers import INVALID_JSON, Manifest, RawSender, error_of, image_manifest, state_of, valid
 

@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from fake_ecr import FakeEcr
-from fake_ecr.service_model import service_model
+from fake_ecr.formats.service_model import service_model
 
 from api.helpers import error_of, state_of
 

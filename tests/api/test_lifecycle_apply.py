@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from fake_ecr import FakeEcr
-from fake_ecr.lifecycle_runs import LifecycleRun
+from fake_ecr.lifecycle.runs import LifecycleRun
 
 from api.helpers import OCI_MANIFEST, Manifest, error_of, image_manifest, index_manifest, put, seed_blob
 from api.lifecycle_helpers import DAY, NOW, labels_of, policy, push_aged, rule

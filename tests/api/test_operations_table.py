@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from fake_ecr import FakeEcr, api
-from fake_ecr.service_model import model_is_older, operation_names, target_prefix
+from fake_ecr.formats.service_model import model_is_older, operation_names, target_prefix
 
 from api.helpers import RawSender
 

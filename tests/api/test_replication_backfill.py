@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from fake_ecr import FakeEcr
-from fake_ecr.service_model import operation_names
+from fake_ecr.formats.service_model import operation_names
 
 from api.helpers import OCI_MANIFEST, Manifest, error_of, image_manifest, index_manifest, put, state_of
 from api.replication_helpers import (

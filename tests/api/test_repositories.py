@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from fake_ecr import FakeEcr, mock_ecr
-from fake_ecr.service_model import target_prefix
+from fake_ecr.formats.service_model import target_prefix
 
 from api.helpers import RawSender, error_of, image_manifest, put
 from model_gates import needs_match

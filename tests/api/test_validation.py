@@ -22,7 +22,7 @@ import pytest
 from botocore.model import ListShape, Shape, StructureShape
 
 from fake_ecr import FakeEcr
-from fake_ecr.service_model import operation_model, operation_names, target_prefix
+from fake_ecr.formats.service_model import operation_model, operation_names, target_prefix
 
 from api.helpers import SAMPLES, RawSender, image_manifest, length_of, satisfies, state_of, valid
 

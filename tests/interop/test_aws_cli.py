@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from fake_ecr import FakeEcr, errors, images
-from fake_ecr.tokens import TOKEN_LIFETIME, read_password
+from fake_ecr.model.tokens import TOKEN_LIFETIME, read_password
 
 REGION = "us-west-2"
 ACCOUNT = "123456789012"

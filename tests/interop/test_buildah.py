@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from fake_ecr import manifests
+from fake_ecr.formats import manifests
 
 from interop.clients import Described, Program, RegistryLogin
 

@@ -19,7 +19,7 @@ from typing import IO, Any
 import boto3
 import pytest
 
-from fake_ecr import cli
+from fake_ecr.surfaces import cli
 
 pytestmark = pytest.mark.interop
 

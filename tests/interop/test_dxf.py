@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from fake_ecr import manifests
+from fake_ecr.formats import manifests
 
 from interop.clients import Described, RegistryLogin, require_module
 

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from fake_ecr import images, manifests
+from fake_ecr import images
+from fake_ecr.formats import manifests
 
 from interop.clients import Described, Program, RegistryLogin
 

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from fake_ecr import FakeEcr, errors, images
+from fake_ecr.model.tokens import TOKEN_LIFETIME
 from fake_ecr.registry.oci_errors import AuthorizationTokenExpired, AuthorizationTokenInvalid
-from fake_ecr.tokens import TOKEN_LIFETIME
 
 from interop.clients import Described, Program, RegistryLogin, write_auth_file
 

@@ -27,7 +27,7 @@ from botocore.model import ListShape, MapShape, Shape, StructureShape
 from hypothesis import strategies as st
 
 from fake_ecr import FakeEcr
-from fake_ecr.service_model import operation_model, operation_names, target_prefix
+from fake_ecr.formats.service_model import operation_model, operation_names, target_prefix
 
 from .helpers import LAYERS, POOL, Answer, Wire, sha256
 

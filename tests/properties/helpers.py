@@ -17,10 +17,10 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from fake_ecr import FakeEcr
-from fake_ecr.fake import ecr_registry_host
 from fake_ecr.images import Blob, Image
 from fake_ecr.model import RegistrySettings
-from fake_ecr.tokens import issue_token
+from fake_ecr.model.tokens import issue_token
+from fake_ecr.surfaces.handle import ecr_registry_host
 
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"

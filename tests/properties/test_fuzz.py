@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fake_ecr import FakeEcr
-from fake_ecr.service_model import operation_names
+from fake_ecr.formats.service_model import operation_names
 
 from .fuzzing import (
     SEEDED_REPOSITORY,

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from fake_ecr import FakeEcr, errors
-from fake_ecr.requests_routing import InProcessAdapter
+from fake_ecr.surfaces.requests_routing import InProcessAdapter
 
 from registry.helpers import REPO, RegistryClient, oci_error, push_blob, sha256
 

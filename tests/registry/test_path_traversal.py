@@ -2,11 +2,11 @@
 
 fake-ecr touches the filesystem in few places, none named by what a client sends: blobs and uploads past 4 MiB
 spill to anonymous temporary files (``fake_ecr.model.blobs``); registry logins and the throwaway CA live in
-directories of their own with fixed file names (``fake_ecr.environment``, ``fake_ecr.tls``); and the image helpers
-read and write OCI image layouts (``blobs/sha256/<hex>`` from a descriptor's digest) and read ``docker save``
-tarballs (members named by manifest.json, read from the archive, never extracted).  Each is tried here with path
-traversal - ``../``, absolute paths, NUL, percent-encoded slashes and dots - and must answer an error, serve
-nothing from outside, and leave the filesystem as it was.
+directories of their own with fixed file names (``fake_ecr.surfaces.environment``, ``fake_ecr.surfaces.tls``); and
+the image helpers read and write OCI image layouts (``blobs/sha256/<hex>`` from a descriptor's digest) and read
+``docker save`` tarballs (members named by manifest.json, read from the archive, never extracted). Each is tried
+here with path traversal - ``../``, absolute paths, NUL, percent-encoded slashes and dots - and must answer an
+error, serve nothing from outside, and leave the filesystem as it was.
 
 Every test runs with its working directory and ``tempfile``'s directory two levels below a directory that holds
 ``outside/secret``, so a traversal that worked would read or write there; afterwards every file in that tree is
@@ -30,8 +30,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from fake_ecr import FakeEcr, FakeServer
-from fake_ecr.environment import RegistryAuthFiles
 from fake_ecr.images import InvalidImageSource, image, load_docker_archive, load_oci_layout, write_oci_layout
+from fake_ecr.surfaces.environment import RegistryAuthFiles
 
 from registry.helpers import REPO, RegistryClient, push_blob
 

@@ -26,7 +26,7 @@ import requests
 from botocore.exceptions import ClientError
 
 from fake_ecr import FakeEcr, FakeServer, Settings
-from fake_ecr.cli import main
+from fake_ecr.surfaces.cli import main
 
 from registry.helpers import basic, oci_error
 

@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from fake_ecr import FakeEcr, FakeServer, Settings, mock_ecr
-from fake_ecr.tokens import TOKEN_LIFETIME, TokenClaims, read_password
+from fake_ecr.model.tokens import TOKEN_LIFETIME, TokenClaims, read_password
 
 ACCOUNT = "123456789012"
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc).timestamp()

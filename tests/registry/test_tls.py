@@ -16,8 +16,8 @@ import pytest
 import requests
 
 from fake_ecr import FakeEcr, FakeServer, Settings, images
-from fake_ecr.environment import CA_BUNDLE_VARIABLES
-from fake_ecr.tls import ThrowawayCa
+from fake_ecr.surfaces.environment import CA_BUNDLE_VARIABLES
+from fake_ecr.surfaces.tls import ThrowawayCa
 
 REPOSITORY = "team/app"
 

@@ -9,7 +9,7 @@ import pytest
 from freezegun import freeze_time
 
 from fake_ecr import mock_ecr
-from fake_ecr.clock import Clock
+from fake_ecr.model.clock import Clock
 
 NEW_YEAR = datetime(2030, 1, 1, tzinfo=timezone.utc)
 

@@ -13,7 +13,7 @@ import pytest
 import fake_ecr
 from fake_ecr import errors
 from fake_ecr.api import core
-from fake_ecr.service_model import model_is_older, service_model
+from fake_ecr.formats.service_model import model_is_older, service_model
 
 from model_gates import needs_errors
 

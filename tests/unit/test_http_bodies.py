@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from fake_ecr import errors
-from fake_ecr.http_bodies import MAX_BODY_SIZE, MAX_LINE, MAX_READ, MAX_TRAILER_FIELDS, body_reader
+from fake_ecr.surfaces.http_bodies import MAX_BODY_SIZE, MAX_LINE, MAX_READ, MAX_TRAILER_FIELDS, body_reader
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer

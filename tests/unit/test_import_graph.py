@@ -1,4 +1,4 @@
-"""Imports flow downhill (design.md "Layout and the direction of imports").
+"""Imports flow downhill (docs/architecture.md, "Layers").
 
 Each module of fake_ecr has a layer; a module may import its own layer and those below, never above.
 ``api`` and ``registry`` share a layer but never import each other, the model knows no HTTP and no
@@ -19,13 +19,44 @@ PLUGIN = PACKAGE.parent / "conftest_plugin"
 
 #: layer -> modules (a name ending in "." covers a package).
 LAYERS: list[set[str]] = [
-    {"errors", "digest", "clock", "settings", "tokens", "tls", "streams", "boto", "requests_routing", "registry.paths"},
-    {"manifests", "images", "lifecycle", "scanning", "scanning.", "environment", "client", "http_bodies"},
+    # the bottom: errors, settings, the stateless formats, the clock, and the client patches that know no fake
+    {
+        "errors",
+        "settings",
+        "formats",
+        "formats.digest",
+        "formats.streams",
+        "model.clock",
+        "model.tokens",
+        "registry.paths",
+        "lifecycle",
+        "surfaces",
+        "surfaces.tls",
+        "surfaces.boto",
+        "surfaces.requests_routing",
+    },
+    # formats and pure domain rules over them
+    {
+        "formats.manifests",
+        "formats.service_model",
+        "images",
+        "client",
+        "lifecycle.policy",
+        "scanning",
+        "scanning.",
+        "surfaces.environment",
+        "surfaces.http_bodies",
+    },
+    # the state
     {"model", "model."},
-    {"service_model", "scanning.engine", "lifecycle_runs", "repository_creation", "replication", "policy_evaluation"},
-    {"api", "api.", "registry", "registry.", "server", "connections"},
-    {"fake"},
-    {"cli", ""},
+    # what runs over the state: scans, lifecycle runs, the cross-repository features, policy evaluation
+    {"scanning.engine", "lifecycle.runs", "model.repository_creation", "model.replication", "model.policy_evaluation"},
+    # ECR's two protocols, and the server that carries them
+    {"api", "api.", "registry", "registry.", "surfaces.server", "surfaces.connections"},
+    # the handle tests hold
+    {"surfaces.handle"},
+    # the top: the command line and the public package
+    {"surfaces.cli", ""},
 ]
 #: Third-party packages a layer must not reach.
 FORBIDDEN: dict[str, set[str]] = {

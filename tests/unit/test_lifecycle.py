@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from fake_ecr.errors import InvalidParameter
-from fake_ecr.lifecycle import (
+from fake_ecr.lifecycle.policy import (
     LifecycleAction,
     LifecycleImage,
     LifecyclePreviewSummary,

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from fake_ecr.errors import ManifestDescriptorInvalid, ManifestInvalid
-from fake_ecr.manifests import DOCKER_SCHEMA2, OCI_MANIFEST, parse_manifest
+from fake_ecr.formats.manifests import DOCKER_SCHEMA2, OCI_MANIFEST, parse_manifest
 
 from registry.helpers import FORBIDDEN_DESCRIPTORS
 

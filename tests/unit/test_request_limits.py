@@ -10,9 +10,9 @@ from botocore.serialize import create_serializer
 
 from fake_ecr import errors
 from fake_ecr.api.core import MAX_REQUEST_BODY, render_error
-from fake_ecr.connections import MAX_HEAD, head_is_complete
+from fake_ecr.formats.service_model import largest_request, operation_model, validate_request
 from fake_ecr.model.blobs import SPILL_THRESHOLD, UploadSession, UploadSpace
-from fake_ecr.service_model import largest_request, operation_model, validate_request
+from fake_ecr.surfaces.connections import MAX_HEAD, head_is_complete
 
 ASTRAL = "\U0001f433"  # past U+FFFF: botocore writes it as two \\u escapes, 12 bytes
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from fake_ecr import errors
-from fake_ecr.clock import Clock
 from fake_ecr.model import Backend
+from fake_ecr.model.clock import Clock
 from fake_ecr.model.registry import UPLOAD_EXPIRY, Registry
 
 

@@ -1,6 +1,6 @@
 """Lifecycle policies at work: previews (dry runs) and ECR's daily evaluation of stored policies.
 
-Owns turning a repository's images into what ``fake_ecr.lifecycle`` evaluates; recording a
+Owns turning a repository's images into what ``fake_ecr.lifecycle.policy`` evaluates; recording a
 preview on the repository and reading it back (ecr-behaviour §2.6, §6.4); applying every stored
 policy of a registry (§6.2): expiring images together with their OCI referrers (§6.2 item 7,
 §7.9), moving images to the archive storage class (§7.8), recording ``lastEvaluatedAt``, then
@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 
 from fake_ecr import errors
-from fake_ecr.lifecycle import (
+from fake_ecr.lifecycle.policy import (
     ARCHIVE,
     SECONDS_PER_DAY,
     STANDARD,

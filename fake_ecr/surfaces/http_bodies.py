@@ -3,7 +3,7 @@
 Owns ``body_reader``: the stream a WSGI app reads one request's body from, chosen by the request's framing
 headers (RFC 9112 §6.3): ``ChunkedBody`` for ``Transfer-Encoding: chunked``, ``SizedBody`` for
 ``Content-Length``, an empty ``SizedBody`` without either, and a ``RefusedBody`` when the headers frame no
-body that can be read.  The server (``fake_ecr.server``) puts it in ``environ["wsgi.input"]`` in place of
+body that can be read.  The server (``fake_ecr.surfaces.server``) puts it in ``environ["wsgi.input"]`` in place of
 werkzeug's ``DechunkedInput``, whose ``readinto`` shrinks the caller's buffer on a short read at the end of
 the stream, so that ``RawIOBase.read`` copies the claimed length out of the shrunken buffer (the class of
 bug of pallets/werkzeug#2021: gigabytes allocated for a claimed chunk size, or heap bytes in the body).

@@ -4,7 +4,7 @@ Owns the life of a fake: its settings and clock, the state (a ``Backend``
 swapped for a fresh one by ``reset``), routing boto3 to it while active, an
 optional HTTP server, and the seeding and inspection helpers tests use.  While
 active it also answers ``requests`` calls to ECR's registry host names in-process
-(``fake_ecr.requests_routing``); ``push``/``pull`` go through the registry's own
+(``fake_ecr.surfaces.requests_routing``); ``push``/``pull`` go through the registry's own
 request handling with the registry client of ``fake_ecr.client``.  The
 pytest plugin's ``fake_ecr`` fixture hands out this same object, and
 ``mock_ecr()`` makes one outside pytest (the ``responses`` pattern).
@@ -27,23 +27,24 @@ from typing import Any, TypeVar, cast
 import boto3
 from werkzeug.wrappers import Request, Response
 
-from fake_ecr import api, boto, images, requests_routing
+from fake_ecr import api, images
 from fake_ecr import client as registry_client
 from fake_ecr.api.core import Caller
-from fake_ecr.clock import Clock
-from fake_ecr.environment import TEST_CREDENTIALS, RegistryAuthFiles, client_environment
-from fake_ecr.lifecycle_runs import LifecycleRun, LifecycleSchedule, apply_lifecycle_policies
+from fake_ecr.lifecycle.runs import LifecycleRun, LifecycleSchedule, apply_lifecycle_policies
 from fake_ecr.model import Backend, Registry
 from fake_ecr.model.blobs import UploadSpace
+from fake_ecr.model.clock import Clock
+from fake_ecr.model.policy_evaluation import account_of
 from fake_ecr.model.records import registry_dns_suffix
-from fake_ecr.policy_evaluation import account_of
+from fake_ecr.model.replication import replicate_pushes, settle_all_backfills
+from fake_ecr.model.tokens import issue_token
 from fake_ecr.registry import registry_of_host, serve
 from fake_ecr.registry.manifests import PRINCIPAL_KEY
-from fake_ecr.replication import replicate_pushes, settle_all_backfills
 from fake_ecr.scanning.engine import FindingsSpec, ScanResult, as_findings, engine_for
-from fake_ecr.server import FakeServer
 from fake_ecr.settings import Settings
-from fake_ecr.tokens import issue_token
+from fake_ecr.surfaces import boto, requests_routing
+from fake_ecr.surfaces.environment import TEST_CREDENTIALS, RegistryAuthFiles, client_environment
+from fake_ecr.surfaces.server import FakeServer
 
 F = TypeVar("F", bound=Callable[..., Any])
 

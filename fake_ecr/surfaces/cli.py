@@ -25,9 +25,9 @@ from typing import Any
 import requests
 
 from fake_ecr import __version__, client, images
-from fake_ecr.fake import FakeEcr
-from fake_ecr.server import FakeServer
 from fake_ecr.settings import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Settings
+from fake_ecr.surfaces.handle import FakeEcr
+from fake_ecr.surfaces.server import FakeServer
 
 #: ``serve``'s default port: clear of moto_server's 5000 and LocalStack's 4566, so they can run alongside.
 DEFAULT_PORT = 5010

@@ -23,7 +23,7 @@ A request's thread reads its body and writes its response with a socket timeout 
 client that stops sending or never reads loses its connection, and the thread is free again.  werkzeug
 closes every connection after one response, so there are no idle keep-alive connections to bound.
 
-Must not import ``fake_ecr.fake``, ``fake_ecr.api`` or ``fake_ecr.registry``: the server hands in how a
+Must not import ``fake_ecr.surfaces.handle``, ``fake_ecr.api`` or ``fake_ecr.registry``: the server hands in how a
 refusal reads.
 """
 

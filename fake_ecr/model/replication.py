@@ -67,7 +67,7 @@ from fake_ecr.model.records import (
     ReplicationRule,
 )
 from fake_ecr.model.registry import ACTIVE
-from fake_ecr.repository_creation import REPLICATION, create_repository, template_for
+from fake_ecr.model.repository_creation import REPLICATION, create_repository, template_for
 
 
 def destinations_for(rules: tuple[ReplicationRule, ...], repository_name: str) -> tuple[ReplicationDestination, ...]:

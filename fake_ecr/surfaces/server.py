@@ -17,20 +17,20 @@ earlier fakes on a session-long server) are closed first; past that, one more
 is refused with ``TooManyRegistries``.  ``stop`` closes every port and ends
 its thread.
 
-With ``Settings.tls`` the server speaks HTTPS with a throwaway CA (``fake_ecr.tls``);
+With ``Settings.tls`` the server speaks HTTPS with a throwaway CA (``fake_ecr.surfaces.tls``);
 ``ca_file`` is the CA's PEM file.  ``env`` is what a subprocess needs to use the
 server: endpoint, test credentials, region, the CA, and registry logins for every
 address it serves, written to files it owns until ``stop``.
 
-Connections are accepted, bounded and timed out by ``fake_ecr.connections`` (``Settings.max_connections``,
+Connections are accepted, bounded and timed out by ``fake_ecr.surfaces.connections`` (``Settings.max_connections``,
 ``max_request_threads``, ``header_timeout``, ``idle_timeout``); its loop also calls the attached fake's
 reaper of abandoned uploads.  Control-plane bodies longer than ECR's largest request are refused
 (``api.core.MAX_REQUEST_BODY``).
 
-Request bodies are read by ``fake_ecr.http_bodies`` (chunked and sized framing, RFC 9112), not werkzeug's
+Request bodies are read by ``fake_ecr.surfaces.http_bodies`` (chunked and sized framing, RFC 9112), not werkzeug's
 dechunking: a body that can't be read is a 400 from the surface it was sent to, never a 500.
 
-Must not import ``fake_ecr.fake`` (the fake imports this module).
+Must not import ``fake_ecr.surfaces.handle`` (the fake imports this module).
 """
 
 from __future__ import annotations
@@ -49,16 +49,16 @@ if TYPE_CHECKING:
 
 from fake_ecr import errors
 from fake_ecr.api.core import MAX_REQUEST_BODY, render_error
-from fake_ecr.boto import access_key_of, region_of
-from fake_ecr.clock import Clock
-from fake_ecr.connections import LimitedWSGIServer, Limits
-from fake_ecr.environment import RegistryAuthFiles, client_environment
-from fake_ecr.http_bodies import body_reader, read_at_most
+from fake_ecr.model.clock import Clock
+from fake_ecr.model.tokens import issue_token
 from fake_ecr.registry.app import API_VERSION
 from fake_ecr.registry.oci_errors import error_response
 from fake_ecr.settings import Settings
-from fake_ecr.tls import ThrowawayCa
-from fake_ecr.tokens import issue_token
+from fake_ecr.surfaces.boto import access_key_of, region_of
+from fake_ecr.surfaces.connections import LimitedWSGIServer, Limits
+from fake_ecr.surfaces.environment import RegistryAuthFiles, client_environment
+from fake_ecr.surfaces.http_bodies import body_reader, read_at_most
+from fake_ecr.surfaces.tls import ThrowawayCa
 
 #: How often a listener checks for shutdown: short, so a session's teardown is quick.
 POLL_INTERVAL = 0.05

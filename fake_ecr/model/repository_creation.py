@@ -5,7 +5,7 @@ and pull through cache rules (an implied trailing ``/``, ``ROOT`` as the fallbac
 specific prefix winning), the settings a creation template gives a repository ECR creates, and
 the create-on-push decision: a push to a repository that does not exist creates it when a
 CREATE_ON_PUSH template covers its name.  The registry's push endpoints ask before they run;
-replication (``fake_ecr.replication``) creates its destination repositories here too.
+replication (``fake_ecr.model.replication``) creates its destination repositories here too.
 
 Must not import werkzeug, botocore, ``fake_ecr.api`` or ``fake_ecr.registry``.
 """
@@ -17,7 +17,7 @@ from contextlib import suppress
 from typing import TypeVar
 
 from fake_ecr import errors
-from fake_ecr.digest import is_valid_repository_name
+from fake_ecr.formats.digest import is_valid_repository_name
 from fake_ecr.model import Registry, RegistrySettings, RepositoryRecord
 from fake_ecr.model.records import PullThroughCacheRule, RepositoryCreationTemplate, aws_managed_key_arn
 

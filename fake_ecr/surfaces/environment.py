@@ -9,7 +9,7 @@ ECR's authorizationToken already is base64("AWS:" + password), the ``auth`` valu
 (ecr-behaviour §2.4).  Files are rewritten whole (a new file renamed over the old), so a client
 reading them concurrently sees one version or the other.
 
-Must not import ``fake_ecr.fake`` or ``fake_ecr.server`` (both use this module).
+Must not import ``fake_ecr.surfaces.handle`` or ``fake_ecr.surfaces.server`` (both use this module).
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ Bodies stream where ``responses`` lets them: a generator body (chunked upload) i
 registry piece by piece, and responses are read from the registry's iterator as the client reads
 (``responses`` itself reads a file-like request body whole first).
 
-Must not import ``fake_ecr.fake`` (the fake imports this module) or ``fake_ecr.registry``; imports
+Must not import ``fake_ecr.surfaces.handle`` (the fake imports this module) or ``fake_ecr.registry``; imports
 moto only when a fake is activated, and only if it is installed.
 """
 
@@ -47,7 +47,7 @@ from urllib3 import HTTPHeaderDict, HTTPResponse
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
-from fake_ecr.streams import ChunkReader
+from fake_ecr.formats.streams import ChunkReader
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment

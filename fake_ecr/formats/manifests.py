@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from fake_ecr.digest import is_valid_digest
 from fake_ecr.errors import InvalidParameter, ManifestDescriptorInvalid, ManifestInvalid
+from fake_ecr.formats.digest import is_valid_digest
 
 DOCKER_SCHEMA1 = "application/vnd.docker.distribution.manifest.v1+json"
 DOCKER_SCHEMA1_SIGNED = "application/vnd.docker.distribution.manifest.v1+prettyjws"
