@@ -11,7 +11,7 @@ and fake-ecr's peak RSS during the push above its idle RSS; exits 1 when a targe
     python bench/bench_registry.py              # 512 MiB, 3 rounds
     python bench/bench_registry.py --size 64    # a quick run
 
-Compare only within one run (registry-clients.md "Measuring against the reference").
+Compare only within one run (docs/behaviour/clients.md "Measuring against the reference").
 """
 
 from __future__ import annotations

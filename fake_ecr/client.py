@@ -2,11 +2,11 @@
 
 Owns the client side of the OCI distribution spec 1.1 for the images fake-ecr builds (``Image``,
 ``ImageIndex``, artifacts): a push HEADs every blob, uploads the missing ones (POST, then one PUT
-with the body, as oras-py and python-dxf do, registry-clients.md #4), pushes an index's children by
-digest before the index, and PUTs the manifest with its media type; a pull fetches a manifest and
-everything it references, and checks every byte against its digest (registry-clients.md #6).
+with the body, as oras-py and python-dxf do, docs/behaviour/clients.md#what-clients-need #4), pushes an index's children
+by digest before the index, and PUTs the manifest with its media type; a pull fetches a manifest and
+everything it references, and checks every byte against its digest (docs/behaviour/clients.md#what-clients-need #6).
 Credentials are ECR's: ``Authorization: Basic <authorizationToken>`` from GetAuthorizationToken
-(ecr-behaviour §2.4, §4.1).
+(docs/behaviour/auth.md#authorization-tokens, docs/behaviour/auth.md#registry-credentials).
 
 It speaks plain HTTP to whatever URL it is given - a running fake-ecr server, or ECR's own host
 names, which reach an active fake in-process (``fake_ecr.surfaces.requests_routing``).  Must not import
@@ -183,7 +183,8 @@ def _put_manifest(connection: _Connection, repository: str, reference: str, item
 
 def _push(connection: _Connection, repository: str, reference: str, item: Image | ImageIndex) -> str:
     if isinstance(item, ImageIndex):
-        # An index may only name manifests the repository holds (ecr-behaviour §4.4): children first.
+        # An index may only name manifests the repository holds (docs/behaviour/registry.md#manifest-formats): children
+        # first.
         for child in item.manifests:
             _push(connection, repository, child.digest, child)
     else:
@@ -221,7 +222,8 @@ def push_blobs(
 
 
 def _pull_blob(connection: _Connection, repository: str, descriptor: Descriptor) -> Blob:
-    # requests follows ECR's 307 to S3 and drops Authorization on the way, as S3 demands (ecr-behaviour §4.2).
+    # requests follows ECR's 307 to S3 and drops Authorization on the way, as S3 demands
+    # (docs/behaviour/registry.md#endpoints).
     response = connection.request("GET", f"/v2/{repository}/blobs/{descriptor.digest}", (200,))
     blob = Blob(descriptor.media_type, response.content)
     _check(f"blob {descriptor.digest}", descriptor.digest, blob.digest)

@@ -11,7 +11,7 @@ each render these errors from one lookup table of their own.
 
 Must not import anything from fake_ecr (this is the bottom of the import graph).
 Message texts cite their evidence beside them: ECR's wording as AWS documents it or as public threads
-quote it (``§3`` row numbers name the project's table of ECR's error messages).
+quote it (``docs/behaviour/errors.md#messages`` row numbers name the project's table of ECR's error messages).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class EcrError(Exception, metaclass=ABCMeta):
 
 
 def _image_id_text(image_digest: str | None, image_tag: str | None) -> str:
-    # ECR prints a missing half of an image id as the literal 'null' (§3 #4).
+    # ECR prints a missing half of an image id as the literal 'null' (docs/behaviour/errors.md#messages #4).
     return f"{{imageDigest:'{image_digest or 'null'}', imageTag:'{image_tag or 'null'}'}}"
 
 
@@ -43,7 +43,7 @@ def _image_id_text(image_digest: str | None, image_tag: str | None) -> str:
 
 @dataclass(eq=False)
 class InvalidParameter(EcrError):
-    """A request member breaks a constraint (InvalidParameterException, §3 #12-#21)."""
+    """A request member breaks a constraint (InvalidParameterException, docs/behaviour/errors.md#messages #12-#21)."""
 
     member: str
     constraint: str
@@ -57,7 +57,7 @@ class InvalidParameter(EcrError):
 class InvalidValue(EcrError):
     """A numeric or list member out of range, in AWS's generic validation wording.
 
-    UNCONFIRMED (§1.2): ECR probably words range errors in the generic
+    UNCONFIRMED (docs/behaviour/api.md#validation): ECR probably words range errors in the generic
     ``1 validation error detected`` form; it still answers InvalidParameterException.
     """
 
@@ -104,7 +104,7 @@ class RequestBodyUnreadable(MalformedRequest):
 
 @dataclass(eq=False)
 class ManifestInvalid(InvalidParameter):
-    """A manifest that is not JSON, or whose media type cannot be told (§3 #16, #34)."""
+    """A manifest that is not JSON, or whose media type cannot be told (docs/behaviour/errors.md#messages #16, #34)."""
 
     member: str = "ImageManifest"
     constraint: str = "Invalid JSON syntax"
@@ -123,7 +123,7 @@ class ManifestDescriptorInvalid(ManifestInvalid):
 
 @dataclass(eq=False)
 class InvalidTagParameter(EcrError):
-    """A resource tag key or value breaks the tag rules (§1.2)."""
+    """A resource tag key or value breaks the tag rules (docs/behaviour/api.md#validation)."""
 
     text: str
 
@@ -134,7 +134,8 @@ class InvalidTagParameter(EcrError):
 
 @dataclass(eq=False)
 class TooManyTags(EcrError):
-    """More than 50 resource tags on one repository (§1.2, §8)."""
+    """More than 50 resource tags on one repository (docs/behaviour/api.md#validation,
+    docs/behaviour/limits.md#service-quotas)."""
 
     resource_arn: str
     limit: int = 50
@@ -164,7 +165,7 @@ class RepositoryNotFound(EcrError):
     repository_name: str
 
     @property
-    def message(self) -> str:  # §3 #1
+    def message(self) -> str:  # docs/behaviour/errors.md#messages #1
         return (
             f"The repository with name '{self.repository_name}' does not exist "
             f"in the registry with id '{self.registry_id}'"
@@ -177,7 +178,7 @@ class RepositoryAlreadyExists(EcrError):
     repository_name: str
 
     @property
-    def message(self) -> str:  # §3 #2
+    def message(self) -> str:  # docs/behaviour/errors.md#messages #2
         return (
             f"The repository with name '{self.repository_name}' already exists "
             f"in the registry with id '{self.registry_id}'"
@@ -190,7 +191,7 @@ class RepositoryNotEmpty(EcrError):
     repository_name: str
 
     @property
-    def message(self) -> str:  # §3 #3 ("in registry", no "the")
+    def message(self) -> str:  # docs/behaviour/errors.md#messages #3 ("in registry", no "the")
         return (
             f"The repository with name '{self.repository_name}' in registry with id "
             f"'{self.registry_id}' cannot be deleted because it still contains images"
@@ -203,7 +204,7 @@ class RepositoryPolicyNotFound(EcrError):
     repository_name: str
 
     @property
-    def message(self) -> str:  # §3 #7
+    def message(self) -> str:  # docs/behaviour/errors.md#messages #7
         return (
             f"Repository policy does not exist for the repository with name "
             f"'{self.repository_name}' in the registry with id '{self.registry_id}'"
@@ -216,7 +217,7 @@ class LifecyclePolicyNotFound(EcrError):
     repository_name: str
 
     @property
-    def message(self) -> str:  # §3 #8
+    def message(self) -> str:  # docs/behaviour/errors.md#messages #8
         return (
             f"Lifecycle policy does not exist for the repository with name "
             f"'{self.repository_name}' in the registry with id '{self.registry_id}'"
@@ -228,7 +229,7 @@ class RegistryPolicyNotFound(EcrError):
     registry_id: str
 
     @property
-    def message(self) -> str:  # §3 #9 (moto's wording)
+    def message(self) -> str:  # docs/behaviour/errors.md#messages #9 (moto's wording)
         return f"Registry policy does not exist in the registry with id '{self.registry_id}'"
 
 
@@ -312,7 +313,7 @@ class ImageNotFound(EcrError):
     image_tag: str | None
 
     @property
-    def message(self) -> str:  # §3 #4
+    def message(self) -> str:  # docs/behaviour/errors.md#messages #4
         return (
             f"The image with imageId {_image_id_text(self.image_digest, self.image_tag)} "
             f"does not exist within the repository with name '{self.repository_name}' "
@@ -328,7 +329,7 @@ class ImageAlreadyExists(EcrError):
     image_tag: str | None
 
     @property
-    def message(self) -> str:  # §3 #5
+    def message(self) -> str:  # docs/behaviour/errors.md#messages #5
         return (
             f"Image with digest '{self.image_digest}' and tag '{self.image_tag or 'null'}' "
             f"already exists in the repository with name '{self.repository_name}' "
@@ -342,7 +343,7 @@ class ImageTagAlreadyExists(EcrError):
     image_tag: str
 
     @property
-    def message(self) -> str:  # §3 #6: the registry's sentence, used for the API too
+    def message(self) -> str:  # docs/behaviour/errors.md#messages #6: the registry's sentence, used for the API too
         return (
             f"The image tag '{self.image_tag}' already exists in the '{self.repository_name}' "
             f"repository and cannot be overwritten because the repository is immutable."
@@ -368,7 +369,7 @@ class ImageDigestDoesNotMatch(EcrError):
 
 @dataclass(eq=False)
 class LayersNotFound(EcrError):
-    """Blobs a manifest names are missing from the repository (§3 #24)."""
+    """Blobs a manifest names are missing from the repository (docs/behaviour/errors.md#messages #24)."""
 
     registry_id: str
     repository_name: str
@@ -385,7 +386,7 @@ class LayersNotFound(EcrError):
 
 @dataclass(eq=False)
 class LayerNotFound(EcrError):
-    """One blob asked for by digest is not in the repository (§3 #23)."""
+    """One blob asked for by digest is not in the repository (docs/behaviour/errors.md#messages #23)."""
 
     registry_id: str
     repository_name: str
@@ -407,7 +408,7 @@ class ReferencedImagesNotFound(EcrError):
 
     @property
     def message(self) -> str:
-        # UNCONFIRMED wording (§2.2 PutImage): modelled on the layers sentence.
+        # UNCONFIRMED wording (docs/behaviour/images.md#image-operations PutImage): modelled on the layers sentence.
         return (
             f"Manifests with digests '[{', '.join(self.image_digests)}]' required for pushing "
             f"image into repository with name '{self.repository_name}' in the registry with id "
@@ -417,7 +418,7 @@ class ReferencedImagesNotFound(EcrError):
 
 @dataclass(eq=False)
 class ImageStorageClassUpdateNotSupported(EcrError):
-    """UpdateImageStorageClass asked for a transition ECR does not make (§2.2)."""
+    """UpdateImageStorageClass asked for a transition ECR does not make (docs/behaviour/images.md#image-operations)."""
 
     image_digest: str
     target_storage_class: str
@@ -449,7 +450,7 @@ class UploadNotFound(EcrError):
 
 @dataclass(eq=False)
 class InvalidLayerPart(EcrError):
-    """A part that does not start where the upload left off (§3 #29)."""
+    """A part that does not start where the upload left off (docs/behaviour/errors.md#messages #29)."""
 
     registry_id: str
     repository_name: str
@@ -464,7 +465,8 @@ class InvalidLayerPart(EcrError):
 
 @dataclass(eq=False)
 class LayerPartSizeMismatch(InvalidLayerPart):
-    """A part whose byte range does not have the length of the bytes sent (§2.3 UploadLayerPart, inferred).
+    """A part whose byte range does not have the length of the bytes sent (docs/behaviour/registry.md#layer-api
+    UploadLayerPart, inferred).
 
     An InvalidLayerPartException like an out-of-order part; UNCONFIRMED wording.
     """
@@ -482,7 +484,7 @@ class LayerPartSizeMismatch(InvalidLayerPart):
 
 @dataclass(eq=False)
 class InvalidLayer(EcrError):
-    """No provided digest matches the bytes uploaded (§3 #29)."""
+    """No provided digest matches the bytes uploaded (docs/behaviour/errors.md#messages #29)."""
 
     calculated_digest: str
     provided_digests: Sequence[str] = field(default_factory=tuple)
@@ -531,7 +533,7 @@ class LayerAlreadyExists(EcrError):
 @dataclass(eq=False)
 class LayerPartTooSmall(EcrError):
     @property
-    def message(self) -> str:  # §3 #22
+    def message(self) -> str:  # docs/behaviour/errors.md#messages #22
         return "All layer parts except the last part should be at least 5MB"
 
 
@@ -555,21 +557,22 @@ class LayerInaccessible(EcrError):
 
 @dataclass(eq=False)
 class LifecyclePolicyPreviewNotFound(EcrError):
-    """GetLifecyclePolicyPreview before any preview was started (§2.6)."""
+    """GetLifecyclePolicyPreview before any preview was started (docs/behaviour/lifecycle.md#lifecycle-operations)."""
 
     registry_id: str
     repository_name: str
 
     @property
     def message(self) -> str:
-        # The model's documentation of LifecyclePolicyPreviewNotFoundException (§2.6); ECR's own
-        # wording is UNCONFIRMED.
+        # The model's documentation of LifecyclePolicyPreviewNotFoundException
+        # (docs/behaviour/lifecycle.md#lifecycle-operations); ECR's own wording is UNCONFIRMED.
         return "There is no dry run for this repository"
 
 
 @dataclass(eq=False)
 class LifecyclePolicyPreviewInProgress(EcrError):
-    """StartLifecyclePolicyPreview while the repository's previous preview has not completed (§6.4)."""
+    """StartLifecyclePolicyPreview while the repository's previous preview has not completed
+    (docs/behaviour/lifecycle.md#preview)."""
 
     registry_id: str
     repository_name: str
@@ -585,7 +588,8 @@ class LifecyclePolicyPreviewInProgress(EcrError):
 
 @dataclass(eq=False)
 class ScanNotFound(EcrError):
-    """DescribeImageScanFindings of an image never scanned (ScanNotFoundException, §2.5)."""
+    """DescribeImageScanFindings of an image never scanned (ScanNotFoundException,
+    docs/behaviour/scanning.md#scanning-operations)."""
 
     registry_id: str
     repository_name: str
@@ -593,7 +597,7 @@ class ScanNotFound(EcrError):
     image_tag: str | None
 
     @property
-    def message(self) -> str:  # §3 #10 (moto's wording, one user log of the same shape)
+    def message(self) -> str:  # docs/behaviour/errors.md#messages #10 (moto's wording, one user log of the same shape)
         image_id = _image_id_text(self.image_digest, self.image_tag)
         return (
             f"Image scan does not exist for the image with '{image_id}' "
@@ -603,7 +607,8 @@ class ScanNotFound(EcrError):
 
 @dataclass(eq=False)
 class UnsupportedImageType(EcrError):
-    """StartImageScan of a manifest list/index or a non-image artifact (§2.5, §5.3)."""
+    """StartImageScan of a manifest list/index or a non-image artifact (docs/behaviour/scanning.md#scanning-operations,
+    docs/behaviour/scanning.md#scan-statuses)."""
 
     image_digest: str
     image_manifest_media_type: str
@@ -616,7 +621,7 @@ class UnsupportedImageType(EcrError):
 
 @dataclass(eq=False)
 class ImageArchived(EcrError):
-    """StartImageScan of an image in the archive storage class (§7.8)."""
+    """StartImageScan of an image in the archive storage class (docs/behaviour/images.md#archive-storage-class)."""
 
     image_digest: str
 
@@ -708,13 +713,14 @@ class TemplateNotFound(EcrError):
 
 @dataclass(eq=False)
 class SigningConfigurationNotFound(EcrError):
-    """GetSigningConfiguration or DeleteSigningConfiguration with none stored (§2.10)."""
+    """GetSigningConfiguration or DeleteSigningConfiguration with none stored
+    (docs/behaviour/images.md#managed-signing)."""
 
     registry_id: str
 
     @property
     def message(self) -> str:
-        # UNCONFIRMED wording, in the shape of RegistryPolicyNotFoundException's (§3 #9).
+        # UNCONFIRMED wording, in the shape of RegistryPolicyNotFoundException's (docs/behaviour/errors.md#messages #9).
         return f"Signing configuration does not exist in the registry with id '{self.registry_id}'"
 
 
@@ -723,14 +729,16 @@ class SigningConfigurationNotFound(EcrError):
 
 @dataclass(eq=False)
 class ExclusionAlreadyExists(EcrError):
-    """RegisterPullTimeUpdateExclusion of a principal already on the list (§2.11)."""
+    """RegisterPullTimeUpdateExclusion of a principal already on the list
+    (docs/behaviour/images.md#pull-time-update-exclusions)."""
 
     registry_id: str
     principal_arn: str
 
     @property
     def message(self) -> str:
-        # UNCONFIRMED wording, in the shape of ECR's "... does not exist in the registry with id" (§3 #9).
+        # UNCONFIRMED wording, in the shape of ECR's "... does not exist in the registry with id"
+        # (docs/behaviour/errors.md#messages #9).
         return (
             f"Pull time update exclusion for the principal '{self.principal_arn}' already exists "
             f"in the registry with id '{self.registry_id}'"
@@ -739,7 +747,8 @@ class ExclusionAlreadyExists(EcrError):
 
 @dataclass(eq=False)
 class ExclusionNotFound(EcrError):
-    """DeregisterPullTimeUpdateExclusion of a principal not on the list (§2.11)."""
+    """DeregisterPullTimeUpdateExclusion of a principal not on the list
+    (docs/behaviour/images.md#pull-time-update-exclusions)."""
 
     registry_id: str
     principal_arn: str

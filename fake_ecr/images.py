@@ -32,7 +32,7 @@ ImageFormat = Literal["docker", "oci"]
 
 @dataclass(frozen=True)
 class MediaTypes:
-    """The media types one manifest format uses (ecr-behaviour §4.4)."""
+    """The media types one manifest format uses (docs/behaviour/registry.md#manifest-formats)."""
 
     manifest: str
     index: str
@@ -47,8 +47,9 @@ MEDIA_TYPES: Mapping[ImageFormat, MediaTypes] = {
         index=manifests.DOCKER_MANIFEST_LIST,
         config=manifests.DOCKER_CONFIG,
         layer="application/vnd.docker.image.rootfs.diff.tar.gzip",
-        # Not in ECR's list (§4.4): distribution's schema2 `MediaTypeUncompressedLayer`, which docker itself
-        # compresses before a push.  Only used when a docker-format image is built with compress=False.
+        # Not in ECR's list (docs/behaviour/registry.md#manifest-formats): distribution's schema2
+        # `MediaTypeUncompressedLayer`, which docker itself compresses before a push.  Only used when a docker-format
+        # image is built with compress=False.
         uncompressed_layer="application/vnd.docker.image.rootfs.diff.tar",
     ),
     "oci": MediaTypes(
@@ -126,7 +127,8 @@ class Image:
     config: Blob
     layers: tuple[Blob, ...]
     digest: str = field(init=False)
-    #: What DescribeImages reports: config size plus the (compressed) layer sizes (ecr-behaviour §2.2).
+    #: What DescribeImages reports: config size plus the (compressed) layer sizes
+    #: (docs/behaviour/images.md#image-operations).
     size_in_bytes: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -284,7 +286,7 @@ def _image_manifest(
     annotations: Mapping[str, str] | None = None,
 ) -> Image:
     # Key order of image-spec manifest.md's examples; mediaType is always written, since ECR cannot tell an
-    # OCI manifest's type without it (ecr-behaviour §2.2 PutImage).
+    # OCI manifest's type without it (docs/behaviour/images.md#image-operations PutImage).
     document: dict[str, object] = {"schemaVersion": 2, "mediaType": media_types.manifest}
     if artifact_type is not None:
         document["artifactType"] = artifact_type
@@ -366,7 +368,7 @@ def _random_chunks(size: int, seed: int) -> Iterator[bytes]:
 def random_layer_image(size: int, *, seed: int = 0, format: ImageFormat = "docker") -> Image:
     """An image with one incompressible layer: a tar of one file of ``size`` random bytes, gzip level 0.
 
-    Made for throughput benchmarks (registry-clients.md "Measuring"): the random bytes are generated,
+    Made for throughput benchmarks (docs/behaviour/clients.md#measuring): the random bytes are generated,
     digested and stored chunk by chunk, so memory holds the layer blob once (about ``size`` bytes).
     The same ``size`` and ``seed`` give the same digest.
     """

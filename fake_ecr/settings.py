@@ -50,7 +50,7 @@ class Settings:
       request names none (moto's defaults, so tests move over unchanged).  Unless
       given, ``region`` is the environment's (``environment_region``), read when the
       Settings are made, so boto3 clients made without a region meet the fake.
-    - ``registry_auth``: the registry demands ECR's Basic credentials (§4.1).
+    - ``registry_auth``: the registry demands ECR's Basic credentials (docs/behaviour/auth.md#registry-credentials).
     - ``tls``: the server speaks HTTPS with a throwaway CA.
     - ``uri_style``: ``"auto"`` names repositories by the running server's
       address when there is one, else by ECR's host; ``"aws"`` always by ECR's host.

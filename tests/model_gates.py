@@ -1,6 +1,6 @@
 """Skip what the installed botocore's ECR model cannot express, with the reason.
 
-fake-ecr serves the installed model (design.md): on an older botocore, an operation, a request member or
+fake-ecr serves the installed model (docs/architecture.md): on an older botocore, an operation, a request member or
 an enum value the model lacks cannot be sent by a client built from it, so tests of that behaviour are
 skipped and say why; a response member it lacks is dropped by its parser, so expectations name such
 members through ``modelled``.  Each gate reads the installed model; nothing here names a botocore version.

@@ -1,4 +1,5 @@
-"""GetAuthorizationToken: registry credentials for docker and the AWS CLI (ecr-behaviour §2.4, §4.1, §9).
+"""GetAuthorizationToken: registry credentials for docker and the AWS CLI (docs/behaviour/auth.md#authorization-tokens,
+docs/behaviour/auth.md#registry-credentials, docs/behaviour/api.md#cli-tutorial).
 
 Owns the operation's response: one ``authorizationData`` per requested registry,
 each with a token ``base64("AWS:" + password)`` that lasts 12 hours on the fake's
@@ -17,16 +18,18 @@ from fake_ecr.model.tokens import issue_token
 
 @operation("GetAuthorizationToken")
 def get_authorization_token(call: Call, params: Params) -> Response:
-    # registryIds is deprecated: the token works for every registry the caller can reach (§2.4).
-    # One authorizationData per requested registry, else one for the caller's own.
+    # registryIds is deprecated: the token works for every registry the caller can reach
+    # (docs/behaviour/auth.md#authorization-tokens). One authorizationData per requested registry, else one for the
+    # caller's own.
     region = call.caller.region
     registry_ids = params.get("registryIds") or [call.caller.account_id]
     # The token is the caller's credential: with policies enforced, the registry checks them for this principal.
     principal = call.caller.principal_arn or root_arn(call.caller.account_id, region)
     data = []
     for registry_id in dict.fromkeys(registry_ids):
-        # A token is bound to the registry it is issued for; the registry refuses it elsewhere (§4.1),
-        # unless policies are enforced: then it is good in every registry of its region that allows it.
+        # A token is bound to the registry it is issued for; the registry refuses it elsewhere
+        # (docs/behaviour/auth.md#registry-credentials), unless policies are enforced: then it is good in every registry
+        # of its region that allows it.
         token = issue_token(registry_id, region, call.now, principal)
         data.append(
             {

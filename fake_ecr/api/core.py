@@ -1,6 +1,6 @@
 """The control plane's protocol core: one table of operations, one error renderer.
 
-Owns ECR's JSON 1.1 protocol below the HTTP envelope (ecr-behaviour §1.1):
+Owns ECR's JSON 1.1 protocol below the HTTP envelope (docs/behaviour/api.md#protocol):
 ``handle(target, body, caller)`` parses the X-Amz-Target and the JSON body,
 validates the request against botocore's model, runs the registered handler
 and renders its result or its domain error.  The WSGI app and the in-process
@@ -114,7 +114,7 @@ class Call:
         return backend.registry(registry_id, region)
 
     def registry(self, params: Mapping[str, Any]) -> Registry:
-        """The registry ``registryId`` names, the caller's own by default (§1.1)."""
+        """The registry ``registryId`` names, the caller's own by default (docs/behaviour/api.md#protocol)."""
         return self.registry_of(params.get("registryId") or self.caller.account_id, self.caller.region)
 
     @property
@@ -220,7 +220,7 @@ ERROR_CODES: dict[type[errors.EcrError], str] = {
     errors.ReplicationBackfillNotFound: "ReplicationBackfillNotFoundException",
     errors.ReplicationBackfillInvalidStatus: "ReplicationBackfillInvalidStatusException",
 }
-#: HTTP status per exception name where it is not 400 (§1.1).
+#: HTTP status per exception name where it is not 400 (docs/behaviour/api.md#protocol).
 ERROR_STATUS = {
     "UnsupportedOperationException": 501,
     "ServerException": 500,
@@ -240,7 +240,7 @@ def error_code(error: errors.EcrError) -> str:
 
 
 def _error_fields(error: errors.EcrError) -> dict[str, Any]:
-    # The only exceptions with members beyond `message` (§1.1).
+    # The only exceptions with members beyond `message` (docs/behaviour/api.md#protocol).
     if isinstance(error, errors.InvalidLayerPart):
         return {
             "registryId": error.registry_id,

@@ -1,5 +1,6 @@
 """Repository creation templates: CreateRepositoryCreationTemplate, DescribeRepositoryCreationTemplates,
-UpdateRepositoryCreationTemplate, DeleteRepositoryCreationTemplate (ecr-behaviour §2.9, §7.4).
+UpdateRepositoryCreationTemplate, DeleteRepositoryCreationTemplate
+(docs/behaviour/cross-repository.md#repository-creation-templates).
 
 Owns these operations' request rules and the RepositoryCreationTemplate wire shape.  A template's
 policies are checked as SetRepositoryPolicy and PutLifecyclePolicy check theirs, and kept in the
@@ -101,7 +102,7 @@ def _fields(params: Params) -> dict[str, Any]:
 
 
 def _template(template: RepositoryCreationTemplate) -> dict[str, Any]:
-    """The RepositoryCreationTemplate shape; unset members are absent (§1.1)."""
+    """The RepositoryCreationTemplate shape; unset members are absent (docs/behaviour/api.md#protocol)."""
     encryption: dict[str, str] = {"encryptionType": template.encryption_type}
     if template.kms_key is not None:
         encryption["kmsKey"] = template.kms_key
@@ -149,8 +150,9 @@ def _existing(settings: RegistrySettings, prefix: str) -> RepositoryCreationTemp
 
 @operation("CreateRepositoryCreationTemplate")
 def create_repository_creation_template(call: Call, params: Params) -> Response:
-    # Templates belong to the caller's registry: these operations take no registryId (§2.9).
-    # No quota is enforced: ECR's limit on templates per registry is UNCONFIRMED.
+    # Templates belong to the caller's registry: these operations take no registryId
+    # (docs/behaviour/cross-repository.md#repository-creation-templates). No quota is enforced: ECR's limit on templates
+    # per registry is UNCONFIRMED.
     now = call.now
     # appliedFor is required, so the fields hold applied_for.
     template = RepositoryCreationTemplate(prefix=params["prefix"], created_at=now, updated_at=now, **_fields(params))
@@ -171,7 +173,8 @@ def describe_repository_creation_templates(call: Call, params: Params) -> Respon
     templates = registry.settings.repository_creation_templates
     prefixes = params.get("prefixes")
     if prefixes is not None:
-        # Prefixes no template has are left out: the model lists no TemplateNotFoundException here (§2.9).
+        # Prefixes no template has are left out: the model lists no TemplateNotFoundException here
+        # (docs/behaviour/cross-repository.md#repository-creation-templates).
         wanted = {prefix_key(prefix) for prefix in prefixes}
         templates = tuple(t for t in templates if prefix_key(t.prefix) in wanted)
     response = render.page(

@@ -1,4 +1,5 @@
-"""Images: PutImage, BatchGetImage, BatchDeleteImage, ListImages, DescribeImages (ecr-behaviour §2.2).
+"""Images: PutImage, BatchGetImage, BatchDeleteImage, ListImages, DescribeImages
+(docs/behaviour/images.md#image-operations).
 
 Owns these operations' request rules and responses; the state changes are the
 model's (``Registry.put_image`` is the one write path shared with the
@@ -25,7 +26,8 @@ def image_ids(params: Params) -> list[ImageId]:
 
 
 def _selection(registry: Registry, params: Params) -> ImageSelection:
-    """A listing's filter.tagStatus and filter.imageStatus (defaults: ANY tags, ACTIVE images; §2.2).
+    """A listing's filter.tagStatus and filter.imageStatus (defaults: ANY tags, ACTIVE images;
+    docs/behaviour/images.md#image-operations).
 
     Looks the repository up first: a missing one is the error, whatever the nextToken.
     """
@@ -35,10 +37,10 @@ def _selection(registry: Registry, params: Params) -> ImageSelection:
 
 
 def _manifest_bytes(image_manifest: str) -> bytes:
-    """The manifest as the UTF-8 bytes its digest is taken over (§2.2 PutImage).
+    """The manifest as the UTF-8 bytes its digest is taken over (docs/behaviour/images.md#image-operations PutImage).
 
     JSON escapes can smuggle in lone surrogates, which no UTF-8 text holds: such a
-    manifest is not valid JSON text, so ECR's "Invalid JSON syntax" (§3 #16).
+    manifest is not valid JSON text, so ECR's "Invalid JSON syntax" (docs/behaviour/errors.md#messages #16).
     """
     try:
         return image_manifest.encode()
@@ -88,7 +90,8 @@ def batch_delete_image(call: Call, params: Params) -> Response:
 def list_images(call: Call, params: Params) -> Response:
     registry = call.registry(params)
     name, selection = params["repositoryName"], _selection(registry, params)
-    # One entry per (digest, tag) pair; untagged images as {imageDigest} only (§2.2 ListImages).
+    # One entry per (digest, tag) pair; untagged images as {imageDigest} only (docs/behaviour/images.md#image-operations
+    # ListImages).
     return render.indexed_page(
         "ListImages",
         params,
@@ -120,6 +123,7 @@ def describe_images(call: Call, params: Params) -> Response:
             detail,
         )
     render.refuse_paging_with(params, "imageIds")
-    # Any id that names no image fails the whole call (§2.2 DescribeImages); one detail per image.
+    # Any id that names no image fails the whole call (docs/behaviour/images.md#image-operations DescribeImages); one
+    # detail per image.
     views = {view.image.image_digest: view for view in (registry.resolve_image(name, i) for i in image_ids(params))}
     return {"imageDetails": [detail(v) for v in views.values()]}

@@ -1,5 +1,5 @@
 """The layer API: BatchCheckLayerAvailability, InitiateLayerUpload, UploadLayerPart,
-CompleteLayerUpload and GetDownloadUrlForLayer (ecr-behaviour §2.3).
+CompleteLayerUpload and GetDownloadUrlForLayer (docs/behaviour/registry.md#layer-api).
 
 Owns these operations' request rules and responses.  Blobs and upload sessions
 are the model's, the same the registry's blob endpoints use: a layer uploaded
@@ -21,11 +21,14 @@ from fake_ecr.formats.digest import ECR_DIGEST_PATTERN
 from fake_ecr.formats.service_model import decode_blob
 from fake_ecr.model.tokens import PRESIGNED_CREDENTIAL, DownloadGrant, issue_download_grant
 
-#: The part size InitiateLayerUpload recommends: 10 MiB (§2.3, [CLI:initiate-layer-upload]).
+#: The part size InitiateLayerUpload recommends: 10 MiB (docs/behaviour/registry.md#layer-api,
+#: [CLI:initiate-layer-upload]).
 PART_SIZE = 10 * 1024 * 1024
-#: How long a download URL works, as X-Amz-Expires=3600 on ECR's presigned URLs (§2.3, §4.5).
+#: How long a download URL works, as X-Amz-Expires=3600 on ECR's presigned URLs (docs/behaviour/registry.md#layer-api,
+#: docs/behaviour/registry.md#blob-downloads).
 DOWNLOAD_URL_LIFETIME = 3600.0
-#: failureReason per failureCode of BatchCheckLayerAvailability: texts UNCONFIRMED (§10 #5), in the batch calls' style.
+#: failureReason per failureCode of BatchCheckLayerAvailability: texts UNCONFIRMED (docs/behaviour/index.md#unconfirmed
+#: #5), in the batch calls' style.
 FAILURE_REASONS = {
     "InvalidLayerDigest": "Invalid layer digest: it should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'",
     "MissingLayerDigest": "Requested layer not found",
@@ -40,8 +43,8 @@ def batch_check_layer_availability(call: Call, params: Params) -> Response:
     failures: list[dict[str, Any]] = []
     for digest in params["layerDigests"]:
         # Looked up even when malformed (never stored then): a missing repository is an exception
-        # whatever the digests (§2.3).  The request shape has no pattern here: a malformed digest
-        # is a per-item failure.
+        # whatever the digests (docs/behaviour/registry.md#layer-api).  The request shape has no pattern here: a
+        # malformed digest is a per-item failure.
         blob = registry.blob_info(name, digest)
         if blob is None:
             code = "MissingLayerDigest" if ECR_DIGEST_PATTERN.fullmatch(digest) else "InvalidLayerDigest"
@@ -71,7 +74,8 @@ def upload_layer_part(call: Call, params: Params) -> Response:
         raise errors.LayerPartSizeMismatch(
             registry.registry_id, name, upload_id, upload.size - 1, first_byte, last_byte, len(part)
         )
-    # Parts must be contiguous: the first starts at 0, each next one byte past the last (§2.3).
+    # Parts must be contiguous: the first starts at 0, each next one byte past the last
+    # (docs/behaviour/registry.md#layer-api).
     upload = registry.append_upload(name, upload_id, [part], first_byte=first_byte)
     return {
         "registryId": registry.registry_id,
@@ -99,9 +103,9 @@ def get_download_url_for_layer(call: Call, params: Params) -> Response:
     registry = call.registry(params)
     name, digest = params["repositoryName"], params["layerDigest"]
     if registry.blob_info(name, digest) is None:
-        raise errors.LayerNotFound(registry.registry_id, name, digest)  # §3 #23
+        raise errors.LayerNotFound(registry.registry_id, name, digest)  # docs/behaviour/errors.md#messages #23
     if not registry.blob_is_referenced(name, digest):
-        # Uploaded but in no image: "unassociated", not downloadable (§2.3).
+        # Uploaded but in no image: "unassociated", not downloadable (docs/behaviour/registry.md#layer-api).
         raise errors.LayerInaccessible(registry.registry_id, name, digest)
     grant = DownloadGrant(registry.registry_id, registry.region, name, digest, call.now + DOWNLOAD_URL_LIFETIME)
     query = urlencode({PRESIGNED_CREDENTIAL: issue_download_grant(grant)})

@@ -1,5 +1,5 @@
 """Lifecycle policies of repositories: PutLifecyclePolicy, GetLifecyclePolicy, DeleteLifecyclePolicy
-(ecr-behaviour §2.6).
+(docs/behaviour/lifecycle.md#lifecycle-operations).
 
 Owns storing, returning and removing a repository's lifecycle policy text.  Validation and the
 compact text ECR keeps come from ``fake_ecr.lifecycle.policy``; evaluating policies (and the previews) is
@@ -15,8 +15,8 @@ from fake_ecr.api.core import Call, Params, Response, operation
 from fake_ecr.lifecycle.policy import normalize_lifecycle_policy_text
 from fake_ecr.model import RepositoryRecord
 
-#: ``lastEvaluatedAt`` of a policy never evaluated: the epoch (§2.6 GetLifecyclePolicy,
-#: cloud-custodian/cloud-custodian#9036; `0.0` in [CLI:delete-lifecycle-policy]).
+#: ``lastEvaluatedAt`` of a policy never evaluated: the epoch (docs/behaviour/lifecycle.md#lifecycle-operations
+#: GetLifecyclePolicy, cloud-custodian/cloud-custodian#9036; `0.0` in [CLI:delete-lifecycle-policy]).
 NEVER_EVALUATED = 0.0
 
 

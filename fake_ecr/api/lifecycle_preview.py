@@ -1,5 +1,5 @@
-"""Lifecycle policy previews: StartLifecyclePolicyPreview, GetLifecyclePolicyPreview (ecr-behaviour
-§2.6, §6.4).
+"""Lifecycle policy previews: StartLifecyclePolicyPreview, GetLifecyclePolicyPreview
+(docs/behaviour/lifecycle.md#lifecycle-operations, docs/behaviour/lifecycle.md#preview).
 
 Owns these operations' request rules and wire shapes.  Running the preview and keeping it are
 ``fake_ecr.lifecycle.runs``'s; the stored policy itself is ``lifecycle_policies``'s.
@@ -23,7 +23,8 @@ from fake_ecr.lifecycle.runs import (
 )
 from fake_ecr.model.records import LifecyclePolicyPreview, LifecyclePreviewResult
 
-#: filter.tagStatus -> which preview results it keeps (§2.6 GetLifecyclePolicyPreview).
+#: filter.tagStatus -> which preview results it keeps (docs/behaviour/lifecycle.md#lifecycle-operations
+#: GetLifecyclePolicyPreview).
 _TAG_STATUS_SELECTIONS: Mapping[str, Callable[[LifecyclePreviewResult], bool]] = {
     "ANY": lambda result: True,
     "TAGGED": lambda result: bool(result.image_tags),
@@ -50,7 +51,7 @@ def start_lifecycle_policy_preview(call: Call, params: Params) -> Response:
         call.fake.settings.lifecycle_preview_delay,
     )
     # Always IN_PROGRESS, even when the preview is done at once: ECR answers before it runs
-    # [CLI:start-lifecycle-policy-preview]; the text comes back as submitted (§6.4).
+    # [CLI:start-lifecycle-policy-preview]; the text comes back as submitted (docs/behaviour/lifecycle.md#preview).
     return _echo(call, params, preview, IN_PROGRESS)
 
 
@@ -85,7 +86,7 @@ def _summary(preview: LifecyclePolicyPreview) -> dict[str, Any]:
     summary = preview_summary(preview)
     wire: dict[str, Any] = {"expiringImageTotalCount": summary.expiring_image_total_count}
     if summary.transitioning_image_total_counts:
-        # Only when something transitions [CLI:get-lifecycle-policy-preview] (§6.4).
+        # Only when something transitions [CLI:get-lifecycle-policy-preview] (docs/behaviour/lifecycle.md#preview).
         wire["transitioningImageTotalCounts"] = [
             {"targetStorageClass": target, "imageTotalCount": count}
             for target, count in summary.transitioning_image_total_counts
@@ -96,7 +97,7 @@ def _summary(preview: LifecyclePolicyPreview) -> dict[str, Any]:
 @operation("GetLifecyclePolicyPreview")
 def get_lifecycle_policy_preview(call: Call, params: Params) -> Response:
     if "imageIds" in params:
-        render.refuse_paging_with(params, "imageIds")  # as DescribeImages (§1.5, [M:doc])
+        render.refuse_paging_with(params, "imageIds")  # as DescribeImages (docs/behaviour/api.md#pagination, [M:doc])
     preview = lifecycle_policy_preview(call.registry(params), params["repositoryName"])
     status = preview_status(preview, call.now)
     response = _echo(call, params, preview, status)

@@ -1,5 +1,6 @@
 """Permissions policies: SetRepositoryPolicy, GetRepositoryPolicy, DeleteRepositoryPolicy and
-PutRegistryPolicy, GetRegistryPolicy, DeleteRegistryPolicy (ecr-behaviour §2.1, §2.7, §7.5).
+PutRegistryPolicy, GetRegistryPolicy, DeleteRegistryPolicy (docs/behaviour/repositories.md#repository-operations,
+docs/behaviour/cross-repository.md#registry-settings, docs/behaviour/auth.md#policies).
 
 Owns checking a policy document the way ECR does before it stores one (the IAM policy grammar,
 narrowed per kind of policy: a repository policy names no ``Resource``; a registry policy's
@@ -27,15 +28,16 @@ from fake_ecr.model import RegistrySettings, RepositoryRecord
 
 Check = Callable[[object], bool]
 
-#: Policy language versions IAM knows (§7.5).  ``Version`` itself may be left out, as anywhere in
-#: IAM (UNCONFIRMED for ECR).
+#: Policy language versions IAM knows (docs/behaviour/auth.md#policies).  ``Version`` itself may be left out, as
+#: anywhere in IAM (UNCONFIRMED for ECR).
 POLICY_VERSIONS = ("2008-10-17", "2012-10-17")
 PRINCIPAL_TYPES = frozenset({"AWS", "Service", "Federated", "CanonicalUser"})
 #: ``*`` or one ECR action, IAM wildcards allowed; action names are case-insensitive in IAM.
 #: Only the form is checked, not that the action exists (UNCONFIRMED which ECR checks).
 ECR_ACTION = re.compile(r"\*|ecr:[A-Za-z*?]+", re.IGNORECASE)
-#: The only actions a registry policy may grant under scope V1 (§2.7 PutRegistryPolicy, §7.5).
-#: Wildcards are refused there: they would reach beyond these three.
+#: The only actions a registry policy may grant under scope V1 (docs/behaviour/cross-repository.md#registry-settings
+#: PutRegistryPolicy, docs/behaviour/auth.md#policies). Wildcards are refused there: they would reach beyond these
+#: three.
 V1_REGISTRY_ACTIONS = frozenset({"ecr:replicateimage", "ecr:batchimportupstreamimage", "ecr:createrepository"})
 
 
@@ -129,8 +131,8 @@ _V1_ACTIONS = partial(_are_actions, _is_v1_registry_action)
 # whose Resource lacked the service part of the ARN (aws/containers-roadmap#2675).
 _RESOURCES = {"Resource": _is_strings, "NotResource": _is_strings}
 
-#: A repository policy is about its repository: it has a Principal and no Resource (§3 #14,
-#: awsdocs/amazon-ecr-user-guide#20, aws/aws-cdk#3583).
+#: A repository policy is about its repository: it has a Principal and no Resource (docs/behaviour/errors.md#messages
+#: #14, awsdocs/amazon-ecr-user-guide#20, aws/aws-cdk#3583).
 REPOSITORY_POLICY = PolicyRules(
     "Invalid repository policy provided",
     {**_COMMON_ELEMENTS, "Action": _ECR_ACTIONS, "NotAction": _ECR_ACTIONS},
@@ -139,12 +141,12 @@ REPOSITORY_POLICY = PolicyRules(
 
 # A registry policy is a resource policy over many repositories.  UNCONFIRMED: that each statement
 # must name a Principal (as every resource-based IAM policy does) and its Resource (every ECR
-# example of one does, §7.5); the wording is moto's (§3 #15).
+# example of one does, docs/behaviour/auth.md#policies); the wording is moto's (docs/behaviour/errors.md#messages #15).
 _REGISTRY_POLICY_CONSTRAINT = "Invalid registry policy provided"
 _REGISTRY_EXACTLY_ONE = (("Effect",), ("Principal", "NotPrincipal"), ("Resource", "NotResource"))
 
 #: Registry policy rules per REGISTRY_POLICY_SCOPE: V1 grants only three actions, by name (so no
-#: NotAction, which would grant all others); V2 grants any ECR action (§7.5).
+#: NotAction, which would grant all others); V2 grants any ECR action (docs/behaviour/auth.md#policies).
 REGISTRY_POLICY: dict[str, PolicyRules] = {
     "V1": PolicyRules(
         _REGISTRY_POLICY_CONSTRAINT,

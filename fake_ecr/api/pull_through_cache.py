@@ -1,6 +1,7 @@
 """Pull through cache rules: CreatePullThroughCacheRule, DescribePullThroughCacheRules,
-UpdatePullThroughCacheRule, DeletePullThroughCacheRule, ValidatePullThroughCacheRule (ecr-behaviour
-§2.8, §7.3), and BatchGetImage's answer for images such a rule would fetch upstream.
+UpdatePullThroughCacheRule, DeletePullThroughCacheRule, ValidatePullThroughCacheRule
+(docs/behaviour/cross-repository.md#pull-through-cache), and BatchGetImage's answer for images such a rule would fetch
+upstream.
 
 Owns the upstream registries ECR supports (each one's URL form and whether it needs a Secrets
 Manager credential), these operations' request rules and the rule's wire shapes (each operation's
@@ -10,9 +11,9 @@ fake-ecr reaches no upstream registry and has no Secrets Manager: secrets are ne
 SecretNotFound, UnableToAccessSecret and UnableToDecryptSecretValue never occur), validation
 always succeeds, and nothing is ever fetched.  A pull through a rule's namespace of an image the
 fake does not hold is answered as ECR answers when the upstream cannot be reached: BatchGetImage
-with UnableToGetUpstreamImageException (§7.3); the registry's manifest GET, as for any missing
-image, with NAME_UNKNOWN (no repository) or MANIFEST_UNKNOWN (no such image).  Images pushed into
-such a namespace are served like any other, as a cache would serve them.
+with UnableToGetUpstreamImageException (docs/behaviour/cross-repository.md#pull-through-cache); the registry's manifest
+GET, as for any missing image, with NAME_UNKNOWN (no repository) or MANIFEST_UNKNOWN (no such image).  Images pushed
+into such a namespace are served like any other, as a cache would serve them.
 Must not import werkzeug or ``fake_ecr.registry``.
 """
 
@@ -31,7 +32,7 @@ from fake_ecr.model import ImageId, Registry, RegistrySettings
 from fake_ecr.model.records import PullThroughCacheRule
 from fake_ecr.model.repository_creation import ROOT, prefix_key, pull_through_cache_rule_for
 
-#: Rules per registry (§8; 10 until 2023).
+#: Rules per registry (docs/behaviour/limits.md#service-quotas; 10 until 2023).
 MAX_RULES = 50
 
 
@@ -41,7 +42,8 @@ class Upstream:
 
     name: str
     url: re.Pattern[str]
-    #: Docker Hub, GitHub, GitLab, Azure and Chainguard are reached with a Secrets Manager credential (§7.3).
+    #: Docker Hub, GitHub, GitLab, Azure and Chainguard are reached with a Secrets Manager credential
+    #: (docs/behaviour/cross-repository.md#pull-through-cache).
     needs_credential: bool
 
 
@@ -74,7 +76,8 @@ def _upstream(url: str, upstream_registry: str | None) -> tuple[Upstream, re.Mat
 
 
 def _check(rule: PullThroughCacheRule, registry_id: str) -> None:
-    """What a rule must hold beyond its members' own constraints (§2.8, §7.3).
+    """What a rule must hold beyond its members' own constraints
+    (docs/behaviour/cross-repository.md#pull-through-cache).
 
     Wording of the InvalidParameterException texts UNCONFIRMED.  Beyond these, credentials and roles
     are taken as given: a credential for an upstream that needs none (ECR Public accepts one), a role
@@ -233,7 +236,8 @@ def delete_pull_through_cache_rule(call: Call, params: Params) -> Response:
 
 @operation("ValidatePullThroughCacheRule")
 def validate_pull_through_cache_rule(call: Call, params: Params) -> Response:
-    # fake-ecr has no upstream to authenticate to: every rule is valid, and ``failure`` is absent (§2.8).
+    # fake-ecr has no upstream to authenticate to: every rule is valid, and ``failure`` is absent
+    # (docs/behaviour/cross-repository.md#pull-through-cache).
     registry = call.registry(params)
     rule = _existing(registry.settings, params["ecrRepositoryPrefix"])
     return _answer(call, rule, registry.registry_id, isValid=True)
@@ -244,7 +248,8 @@ def validate_pull_through_cache_rule(call: Call, params: Params) -> Response:
 
 def refuse_upstream_pulls(registry: Registry, repository_name: str, image_ids: Sequence[ImageId]) -> None:
     """Before BatchGetImage: UnableToGetUpstreamImage when a pull through cache rule covers the repository
-    and the fake lacks the repository or one of the images, which ECR would fetch upstream (§7.3).
+    and the fake lacks the repository or one of the images, which ECR would fetch upstream
+    (docs/behaviour/cross-repository.md#pull-through-cache).
 
     Ids that name no image at all (no digest nor tag, a malformed digest) are left to BatchGetImage's
     failures.  Nothing is pulled before the answer, so no pull time is recorded.

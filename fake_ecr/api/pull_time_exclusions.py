@@ -1,5 +1,5 @@
 """Pull-time update exclusions: RegisterPullTimeUpdateExclusion, DeregisterPullTimeUpdateExclusion and
-ListPullTimeUpdateExclusions (ecr-behaviour §2.11, §7.10).
+ListPullTimeUpdateExclusions (docs/behaviour/images.md#pull-time-update-exclusions).
 
 Owns the registry's exclusion list as these operations change and show it.  The list takes effect
 where a pull records lastRecordedPullTime (``Registry.pull_images``), for pulls by the principal a
@@ -62,7 +62,7 @@ def deregister_pull_time_update_exclusion(call: Call, params: Params) -> Respons
 
 @operation("ListPullTimeUpdateExclusions")
 def list_pull_time_update_exclusions(call: Call, params: Params) -> Response:
-    # In registration order (ECR's order is not documented, §1.5).
+    # In registration order (ECR's order is not documented, docs/behaviour/api.md#pagination).
     exclusions = call.own_registry.settings.pull_time_update_exclusions
     return render.page(
         "ListPullTimeUpdateExclusions", params, "pullTimeUpdateExclusions", exclusions, lambda e: e.principal_arn

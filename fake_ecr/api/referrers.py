@@ -1,4 +1,5 @@
-"""OCI referrers on the control plane: ListImageReferrers (ecr-behaviour §2.2, §7.9).
+"""OCI referrers on the control plane: ListImageReferrers (docs/behaviour/images.md#image-operations,
+docs/behaviour/images.md#referrers).
 
 Owns the request's filter and the ImageReferrer wire shape.  Which images refer to a subject is the
 model's (``Registry.referrers``), shared with the registry's ``/v2/<name>/referrers/<digest>``.
@@ -45,8 +46,8 @@ def list_image_referrers(call: Call, params: Params) -> Response:
         # operations do (UNCONFIRMED wording and precedence over RepositoryNotFound).
         raise errors.DigestInvalid(subject_digest)
     selection = params.get("filter") or {}
-    # Without a filter only ACTIVE referrers are listed (§2.2); an empty artifactTypes list filters
-    # nothing (UNCONFIRMED).
+    # Without a filter only ACTIVE referrers are listed (docs/behaviour/images.md#image-operations); an empty
+    # artifactTypes list filters nothing (UNCONFIRMED).
     artifact_status = selection.get("artifactStatus") or "ACTIVE"
     artifact_types = selection.get("artifactTypes") or ()
     referrers = [
@@ -56,5 +57,5 @@ def list_image_referrers(call: Call, params: Params) -> Response:
         and (not artifact_types or view.image.oci_artifact_type in artifact_types)
     ]
     # An unknown subject has no referrers: an empty list, as the OCI referrers API answers
-    # (UNCONFIRMED for ECR, §2.2).
+    # (UNCONFIRMED for ECR, docs/behaviour/images.md#image-operations).
     return render.page("ListImageReferrers", params, "referrers", referrers, _referrer)

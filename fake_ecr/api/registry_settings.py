@@ -1,4 +1,5 @@
-"""Registry settings: DescribeRegistry, GetAccountSetting, PutAccountSetting (ecr-behaviour §2.7, §7.6).
+"""Registry settings: DescribeRegistry, GetAccountSetting, PutAccountSetting
+(docs/behaviour/cross-repository.md#registry-settings, docs/behaviour/cross-repository.md#account-settings).
 
 Owns the account settings ECR knows and the values each accepts, and the registry description
 (its replication configuration in ``fake_ecr.api.replication``'s wire shape).
@@ -15,8 +16,8 @@ from fake_ecr.api.replication import replication_configuration
 
 REGISTRY_POLICY_SCOPE = "REGISTRY_POLICY_SCOPE"
 
-#: Each account setting and the values PutAccountSetting accepts (§7.6).  The current model text
-#: names only AWS_NATIVE and V2, but older API docs list CLAIR and V1 as values to set, and V1 is
+#: Each account setting and the values PutAccountSetting accepts (docs/behaviour/cross-repository.md#account-settings).
+#: The current model text names only AWS_NATIVE and V2, but older API docs list CLAIR and V1 as values to set, and V1 is
 #: still how older registries run: both stay settable (UNCONFIRMED whether ECR still accepts them).
 ACCOUNT_SETTING_VALUES: dict[str, tuple[str, ...]] = {
     "BASIC_SCAN_TYPE_VERSION": ("AWS_NATIVE", "CLAIR"),
@@ -32,10 +33,10 @@ def _enum_constraint(values: tuple[str, ...]) -> str:
 def _checked_name(name: str) -> tuple[str, ...]:
     """The values ``name`` accepts; an unknown name is refused.
 
-    UNCONFIRMED (§2.7 GetAccountSetting): the model allows InvalidParameterException or
-    ValidationException.  ECR's own checks of request members answer InvalidParameterException
-    in the ``Invalid parameter at ...`` form (§3 #12-#21), so the fake does too, listing the
-    known names the way the enum check of the request validator words it.
+    UNCONFIRMED (docs/behaviour/cross-repository.md#registry-settings GetAccountSetting): the model allows
+    InvalidParameterException or ValidationException.  ECR's own checks of request members answer
+    InvalidParameterException in the ``Invalid parameter at ...`` form (docs/behaviour/errors.md#messages #12-#21), so
+    the fake does too, listing the known names the way the enum check of the request validator words it.
     """
     values = ACCOUNT_SETTING_VALUES.get(name)
     if values is None:
@@ -45,7 +46,8 @@ def _checked_name(name: str) -> tuple[str, ...]:
 
 @operation("DescribeRegistry")
 def describe_registry(call: Call, params: Params) -> Response:
-    # Nothing configured: an empty rule list rather than no member (§2.7, §10 #10 UNCONFIRMED).
+    # Nothing configured: an empty rule list rather than no member
+    # (docs/behaviour/cross-repository.md#registry-settings, docs/behaviour/index.md#unconfirmed #10 UNCONFIRMED).
     registry = call.own_registry
     return {
         "registryId": registry.registry_id,
@@ -66,7 +68,8 @@ def get_account_setting(call: Call, params: Params) -> Response:
 def put_account_setting(call: Call, params: Params) -> Response:
     name, value = params["name"], params["value"]
     if value not in _checked_name(name):
-        # Same judgement call as for the name (UNCONFIRMED, §2.7 PutAccountSetting).
+        # Same judgement call as for the name (UNCONFIRMED, docs/behaviour/cross-repository.md#registry-settings
+        # PutAccountSetting).
         raise errors.InvalidParameter("value", _enum_constraint(ACCOUNT_SETTING_VALUES[name]))
     call.own_registry.modify_settings(
         lambda settings: replace(

@@ -2,7 +2,7 @@
 
 Owns turning frozen model records into the dictionaries ECR's JSON protocol
 carries (member names of botocore's output shapes; timestamps as epoch
-seconds; absent members omitted, §1.1).  Must not import werkzeug or
+seconds; absent members omitted, docs/behaviour/api.md#protocol).  Must not import werkzeug or
 ``fake_ecr.registry``.
 """
 
@@ -47,7 +47,8 @@ def indexed_page(
 
 
 def refuse_paging_with(params: Params, ids_member: str) -> None:
-    """A request naming its items (``repositoryNames``, ``imageIds``) cannot also page (§1.5).
+    """A request naming its items (``repositoryNames``, ``imageIds``) cannot also page
+    (docs/behaviour/api.md#pagination).
 
     UNCONFIRMED wording: ECR's model documents only the rule.
     """
@@ -56,7 +57,8 @@ def refuse_paging_with(params: Params, ids_member: str) -> None:
 
 
 def repository_uri(call: Call, record: RepositoryRecord) -> str:
-    """``<registry host>/<name>``: ECR's host, or the running server's address (§1.3)."""
+    """``<registry host>/<name>``: ECR's host, or the running server's address
+    (docs/behaviour/api.md#shared-structures)."""
     return f"{call.fake.registry_host(record.registry_id, record.region)}/{record.repository_name}"
 
 
@@ -107,7 +109,8 @@ def image_failure(failure: ImageFailure) -> dict[str, Any]:
 
 
 def image(record: ImageRecord, registry_id: str, repository_name: str, requested: ImageId) -> dict[str, Any]:
-    """The Image shape: the manifest exactly as pushed; the id echoes a requested tag (§2.2)."""
+    """The Image shape: the manifest exactly as pushed; the id echoes a requested tag
+    (docs/behaviour/images.md#image-operations)."""
     echo = ImageId(record.image_digest, requested.image_tag)
     return {
         "registryId": registry_id,
@@ -119,7 +122,8 @@ def image(record: ImageRecord, registry_id: str, repository_name: str, requested
 
 
 def image_detail(view: ImageView, registry_id: str, repository_name: str) -> dict[str, Any]:
-    """The ImageDetail shape (§2.2 DescribeImages): untagged images carry no imageTags at all."""
+    """The ImageDetail shape (docs/behaviour/images.md#image-operations DescribeImages): untagged images carry no
+    imageTags at all."""
     record = view.image
     wire: dict[str, Any] = {
         "registryId": registry_id,

@@ -1,7 +1,8 @@
 """Replication: PutReplicationConfiguration, DescribeImageReplicationStatus, and the replication
-configuration DescribeRegistry shows (ecr-behaviour §2.2, §2.7, §7.2).
-Replication backfills too: StartReplicationBackfill, StopReplicationBackfill,
-DescribeReplicationBackfillResults and ListReplicationBackfills.
+configuration DescribeRegistry shows (docs/behaviour/images.md#image-operations,
+docs/behaviour/cross-repository.md#registry-settings, docs/behaviour/cross-repository.md#replication). Replication
+backfills too: StartReplicationBackfill, StopReplicationBackfill, DescribeReplicationBackfillResults and
+ListReplicationBackfills.
 
 Owns these operations' request rules and wire shapes (ReplicationConfiguration, the backfill shapes).
 Replicating pushes (and deletions, where a rule enables ``deleteReplication``) and running backfills is
@@ -32,11 +33,13 @@ from fake_ecr.model.replication import (
     stop_backfill,
 )
 
-#: Unique destinations across all rules of a configuration (§7.2, §8).
+#: Unique destinations across all rules of a configuration (docs/behaviour/cross-repository.md#replication,
+#: docs/behaviour/limits.md#service-quotas).
 MAX_DESTINATIONS = 25
-#: The only RepositoryFilterType (§7.2).
+#: The only RepositoryFilterType (docs/behaviour/cross-repository.md#replication).
 PREFIX_MATCH = "PREFIX_MATCH"
-#: A replication's status: fake-ecr replicates at once, so every replication is complete (§2.2).
+#: A replication's status: fake-ecr replicates at once, so every replication is complete
+#: (docs/behaviour/images.md#image-operations).
 COMPLETE = "COMPLETE"
 
 
@@ -79,7 +82,7 @@ def put_replication_configuration(call: Call, params: Params) -> Response:
     rules = tuple(_rule(rule) for rule in params["replicationConfiguration"]["rules"])
     destinations = {d for rule in rules for d in rule.destinations}
     if ReplicationDestination(registry.region, registry.registry_id) in destinations:
-        # §3 #21 (moto's wording).
+        # docs/behaviour/errors.md#messages #21 (moto's wording).
         raise errors.InvalidParameter(
             "replicationConfiguration", "Replication destination cannot be the same as the source registry"
         )
@@ -95,7 +98,8 @@ def put_replication_configuration(call: Call, params: Params) -> Response:
 
 @operation("DescribeImageReplicationStatus")
 def describe_image_replication_status(call: Call, params: Params) -> Response:
-    """One status per registry the image was replicated to; none when it never was (§2.2 UNCONFIRMED)."""
+    """One status per registry the image was replicated to; none when it never was
+    (docs/behaviour/images.md#image-operations UNCONFIRMED)."""
     requested = ImageId(params["imageId"].get("imageDigest"), params["imageId"].get("imageTag"))
     image = call.registry(params).resolve_image(params["repositoryName"], requested).image
     return {

@@ -1,5 +1,5 @@
 """Repositories: CreateRepository, DescribeRepositories, DeleteRepository,
-PutImageTagMutability, PutImageScanningConfiguration (ecr-behaviour §2.1).
+PutImageTagMutability, PutImageScanningConfiguration (docs/behaviour/repositories.md#repository-operations).
 
 Owns the request rules of these operations beyond botocore's model (tag
 mutability exclusion filters, encryption defaults) and their responses.
@@ -28,7 +28,8 @@ WITH_EXCLUSION = (IMMUTABLE_WITH_EXCLUSION, MUTABLE_WITH_EXCLUSION)
 
 
 def mutability_filters(mutability: str, filters: Sequence[dict[str, str]] | None) -> tuple[TagMutabilityFilter, ...]:
-    """Exclusion filters go with, and only with, the ``*_WITH_EXCLUSION`` settings (§7.1).
+    """Exclusion filters go with, and only with, the ``*_WITH_EXCLUSION`` settings
+    (docs/behaviour/repositories.md#tag-mutability).
 
     Wording follows moto's (UNCONFIRMED for ECR).
     """
@@ -46,9 +47,11 @@ def mutability_filters(mutability: str, filters: Sequence[dict[str, str]] | None
 
 
 def check_kms_key(encryption_type: str, kms_key: str | None) -> None:
-    """A KMS key goes with KMS encryption only (§7.11; repositories and creation templates alike)."""
+    """A KMS key goes with KMS encryption only (docs/behaviour/repositories.md#encryption; repositories and creation
+    templates alike)."""
     if encryption_type == "AES256" and kms_key is not None:
-        # UNCONFIRMED wording: a KMS key makes sense only with KMS encryption (§7.11).
+        # UNCONFIRMED wording: a KMS key makes sense only with KMS encryption
+        # (docs/behaviour/repositories.md#encryption).
         raise errors.InvalidParameter(
             "encryptionConfiguration", "KMS key cannot be specified when the encryption type is AES256"
         )

@@ -1,5 +1,6 @@
 """Image scanning: StartImageScan, DescribeImageScanFindings, the registry's and repositories' scanning
-configuration, and DescribeImages' scan members (ecr-behaviour §2.5, §5).
+configuration, and DescribeImages' scan members (docs/behaviour/scanning.md#scanning-operations,
+docs/behaviour/scanning.md#image-scanning).
 
 Owns these operations' requests and wire shapes; when scans start and finish and what they find is
 ``fake_ecr.scanning.engine``'s.  Registers the scan members of DescribeImages with
@@ -31,7 +32,8 @@ from fake_ecr.scanning.engine import (
 )
 from fake_ecr.scanning.vulnerabilities import severity_counts
 
-#: BatchGetRepositoryScanningConfiguration's failure code for a missing repository (§2.5).
+#: BatchGetRepositoryScanningConfiguration's failure code for a missing repository
+#: (docs/behaviour/scanning.md#scanning-operations).
 REPOSITORY_NOT_FOUND = "REPOSITORY_NOT_FOUND"
 
 
@@ -52,7 +54,7 @@ def _scan_status(scan: ImageScan) -> dict[str, str]:
 
 
 def _scan_summary(scan: ImageScan) -> dict[str, Any]:
-    """The members ImageScanFindings and ImageScanFindingsSummary share (§5.4).
+    """The members ImageScanFindings and ImageScanFindingsSummary share (docs/behaviour/scanning.md#findings).
 
     vulnerabilitySourceUpdatedAt is the scan's start: the findings are as of the data it started
     with (UNCONFIRMED; ECR's examples show a time before the completion).
@@ -94,11 +96,11 @@ def start_image_scan(call: Call, params: Params) -> Response:
 def _findings_page(
     call: Call, params: Params, registry: Registry, view: ImageView, scan: ImageScan
 ) -> tuple[dict[str, Any] | None, str | None]:
-    """ImageScanFindings, one page of its findings, and the next page's token (§5.4).
+    """ImageScanFindings, one page of its findings, and the next page's token (docs/behaviour/scanning.md#findings).
 
-    Basic scanning shows findings only once a scan has them (a FAILED scan shows none, §3 #32's
-    capture); enhanced scanning always carries both lists, ``findings`` empty (§5.4,
-    aws/aws-cli#6759; a PENDING capture in alexjurkiewicz/ecr-scan-image#51).
+    Basic scanning shows findings only once a scan has them (a FAILED scan shows none, docs/behaviour/errors.md#messages
+    #32's capture); enhanced scanning always carries both lists, ``findings`` empty
+    (docs/behaviour/scanning.md#findings, aws/aws-cli#6759; a PENDING capture in alexjurkiewicz/ecr-scan-image#51).
     """
     findings = scan_findings(scan)
     if scan.enhanced:
@@ -138,7 +140,7 @@ def describe_image_scan_findings(call: Call, params: Params) -> Response:
 
 @operation("PutRegistryScanningConfiguration")
 def put_registry_scanning_configuration(call: Call, params: Params) -> Response:
-    # An omitted scanType is the documented default, BASIC (§2.5).
+    # An omitted scanType is the documented default, BASIC (docs/behaviour/scanning.md#scanning-operations).
     scan_type = params.get("scanType", BASIC)
     rules = tuple(
         ScanningRule(rule["scanFrequency"], tuple(f["filter"] for f in rule["repositoryFilters"]))
@@ -147,8 +149,9 @@ def put_registry_scanning_configuration(call: Call, params: Params) -> Response:
     supported = SUPPORTED_FREQUENCIES[scan_type]
     for rule in rules:
         if rule.scan_frequency not in supported:
-            # BASIC takes SCAN_ON_PUSH rules only, ENHANCED also CONTINUOUS_SCAN (§5.2).  UNCONFIRMED:
-            # ValidationException (the model lists it beside InvalidParameterException) and the wording.
+            # BASIC takes SCAN_ON_PUSH rules only, ENHANCED also CONTINUOUS_SCAN
+            # (docs/behaviour/scanning.md#registry-scanning-configuration).  UNCONFIRMED: ValidationException (the model
+            # lists it beside InvalidParameterException) and the wording.
             raise errors.ValidationFailed(
                 f"Scan frequency {rule.scan_frequency} is not supported for scan type {scan_type}; "
                 f"supported scan frequencies: {', '.join(supported)}"
@@ -174,7 +177,8 @@ def batch_get_repository_scanning_configuration(call: Call, params: Params) -> R
         try:
             repository = registry.repository(name)
         except errors.RepositoryNotFound as error:
-            # A per-name failure, not an exception (§2.5); UNCONFIRMED reason text: §3 #1's message.
+            # A per-name failure, not an exception (docs/behaviour/scanning.md#scanning-operations); UNCONFIRMED reason
+            # text: docs/behaviour/errors.md#messages #1's message.
             failures.append(
                 {"repositoryName": name, "failureCode": REPOSITORY_NOT_FOUND, "failureReason": error.message}
             )
@@ -197,7 +201,8 @@ def _image_scan_detail(call: Call, registry_id: str, repository_name: str, view:
     """DescribeImages' imageScanStatus and imageScanFindingsSummary.
 
     Only legacy (Clair) basic scanning fills them; AWS_NATIVE basic and enhanced scanning leave
-    them out and point to DescribeImageScanFindings (§2.2 DescribeImages, §5.4).
+    them out and point to DescribeImageScanFindings (docs/behaviour/images.md#image-operations DescribeImages,
+    docs/behaviour/scanning.md#findings).
     """
     registry = call.registry_of(registry_id, call.caller.region)
     settings = registry.settings

@@ -1,5 +1,5 @@
 """Managed signing: PutSigningConfiguration, GetSigningConfiguration, DeleteSigningConfiguration and
-DescribeImageSigningStatus (ecr-behaviour §2.2, §2.10, §7.7).
+DescribeImageSigningStatus (docs/behaviour/images.md#image-operations, docs/behaviour/images.md#managed-signing).
 
 Owns the registry's signing configuration as these operations store and show it, and the signing
 statuses of an image.  Signing itself happens in the model's one write path:
@@ -20,7 +20,8 @@ from fake_ecr.api.core import Call, Params, Response, operation
 from fake_ecr.model import ImageId, RegistrySettings
 from fake_ecr.model.records import SigningRule
 
-#: SigningRepositoryFilterType's one value: ``*`` matches any run of characters (§7.7).
+#: SigningRepositoryFilterType's one value: ``*`` matches any run of characters
+#: (docs/behaviour/images.md#managed-signing).
 WILDCARD_MATCH = "WILDCARD_MATCH"
 #: ImageSigningStatus of a signature made (the others, IN_PROGRESS and FAILED, never happen here).
 COMPLETE = "COMPLETE"
@@ -66,7 +67,7 @@ def get_signing_configuration(call: Call, params: Params) -> Response:
 
 @operation("DeleteSigningConfiguration")
 def delete_signing_configuration(call: Call, params: Params) -> Response:
-    # Images signed before keep their signatures (§2.10): their statuses stay.
+    # Images signed before keep their signatures (docs/behaviour/images.md#managed-signing): their statuses stay.
     registry = call.own_registry
 
     def deleted(settings: RegistrySettings) -> RegistrySettings:
@@ -87,7 +88,7 @@ def describe_image_signing_status(call: Call, params: Params) -> Response:
     requested = ImageId(params["imageId"].get("imageDigest"), params["imageId"].get("imageTag"))
     image = registry.resolve_image(name, requested).image
     # One status per signing profile the image was signed with; none for an image pushed while no
-    # rule matched its repository (§2.2 DescribeImageSigningStatus).
+    # rule matched its repository (docs/behaviour/images.md#image-operations DescribeImageSigningStatus).
     return {
         "repositoryName": name,
         "imageId": render.image_id(ImageId(image.image_digest, requested.image_tag)),

@@ -1,4 +1,5 @@
-"""Archiving and restoring images: UpdateImageStorageClass (ecr-behaviour §2.2, §7.8).
+"""Archiving and restoring images: UpdateImageStorageClass (docs/behaviour/images.md#image-operations,
+docs/behaviour/images.md#archive-storage-class).
 
 Owns which storage-class transitions an image may make (refusing the others with
 ``ImageStorageClassUpdateNotSupported``) and the operation's answer.  The transitions themselves are
@@ -24,9 +25,10 @@ ARCHIVE, STANDARD = "ARCHIVE", "STANDARD"
 
 
 #: (image status, target storage class) -> why ECR does not make that transition.  UNCONFIRMED
-#: (§2.2 names only the exception): a request that would not change the storage class is refused
-#: rather than answered as a no-op, and an image being restored is still archived (§7.8) but
-#: already on its way to standard, so it can be neither archived nor restored again.
+#: (docs/behaviour/images.md#image-operations names only the exception): a request that would not change the storage
+#: class is refused rather than answered as a no-op, and an image being restored is still archived
+#: (docs/behaviour/images.md#archive-storage-class) but already on its way to standard, so it can be neither archived
+#: nor restored again.
 REFUSED_TRANSITIONS = {
     (ACTIVE, STANDARD): "the image is already in the standard storage class",
     (ARCHIVED, ARCHIVE): "the image is already archived",

@@ -1,8 +1,8 @@
 """Resource tags of repositories: TagResource, UntagResource, ListTagsForResource.
 
 Owns the tag rules (key <= 128, value <= 256 characters, at most 50 tags, the
-reserved ``aws:`` prefix; ecr-behaviour §1.2, §2.1) and parsing repository
-ARNs.  CreateRepository applies the same rules through ``merge_tags``.
+reserved ``aws:`` prefix; docs/behaviour/api.md#validation, docs/behaviour/repositories.md#repository-operations) and
+parsing repository ARNs.  CreateRepository applies the same rules through ``merge_tags``.
 Must not import werkzeug or ``fake_ecr.registry``.
 """
 
@@ -39,7 +39,8 @@ def merge_tags(
         if len(value) > MAX_VALUE_LENGTH:
             raise errors.InvalidTagParameter(f"Tag value for key '{key}' exceeds {MAX_VALUE_LENGTH} characters")
         if key.lower().startswith("aws:"):
-            # The prefix every AWS service reserves (UNCONFIRMED for ECR, §2.1 TagResource).
+            # The prefix every AWS service reserves (UNCONFIRMED for ECR,
+            # docs/behaviour/repositories.md#repository-operations TagResource).
             raise errors.InvalidTagParameter("Tag keys starting with 'aws:' are reserved for AWS use")
         merged[key] = value
     if len(merged) > MAX_TAGS:
@@ -50,7 +51,7 @@ def merge_tags(
 def _repository_of(call: Call, resource_arn: str) -> tuple[Registry, str]:
     match = REPOSITORY_ARN.fullmatch(resource_arn)
     if match is None:
-        raise errors.InvalidParameter("resourceArn", "Invalid ARN")  # §3 #20
+        raise errors.InvalidParameter("resourceArn", "Invalid ARN")  # docs/behaviour/errors.md#messages #20
     if match["region"] != call.caller.region:
         # A repository in another region lives in another registry this endpoint does not serve.
         raise errors.InvalidParameter("resourceArn", "Invalid ARN")
@@ -75,7 +76,7 @@ def tag_resource(call: Call, params: Params) -> Response:
 def untag_resource(call: Call, params: Params) -> Response:
     registry, name = _repository_of(call, params["resourceArn"])
     removed = set(params["tagKeys"])
-    # Unknown keys are ignored (§2.1 UntagResource, inferred).
+    # Unknown keys are ignored (docs/behaviour/repositories.md#repository-operations UntagResource, inferred).
     registry.modify_repository(
         name, lambda r: replace(r, resource_tags=tuple((k, v) for k, v in r.resource_tags if k not in removed))
     )

@@ -14,7 +14,8 @@ import re
 
 SHA256_PREFIX = "sha256:"
 
-#: ECR's LayerDigest pattern (botocore model); also what BatchDeleteImage checks (§2.2).
+#: ECR's LayerDigest pattern (botocore model); also what BatchDeleteImage checks
+#: (docs/behaviour/images.md#image-operations).
 ECR_DIGEST_PATTERN = re.compile(r"[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+")
 #: OCI image-spec descriptor digest grammar (image-spec descriptor.md "Digests").
 OCI_DIGEST_PATTERN = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+")

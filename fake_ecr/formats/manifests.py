@@ -1,6 +1,6 @@
 """Reading image manifests: media type, referenced blobs and manifests, subject.
 
-Owns the knowledge of the manifest formats ECR stores (ecr-behaviour §4.4):
+Owns the knowledge of the manifest formats ECR stores (docs/behaviour/registry.md#manifest-formats):
 Docker v2 schema 1 and 2, Docker manifest lists, OCI image manifests and
 indexes, and OCI 1.1 artifacts.  Given the exact bytes a client pushed, it says
 what the manifest is and what it references; it never rewrites the bytes.
@@ -75,13 +75,15 @@ class ManifestInfo:
 
     @property
     def size_in_bytes(self) -> int:
-        """ECR's imageSizeInBytes for an image manifest: config + layers (§2.2 DescribeImages)."""
+        """ECR's imageSizeInBytes for an image manifest: config + layers (docs/behaviour/images.md#image-operations
+        DescribeImages)."""
         config = self.config.size if self.config is not None else 0
         return config + sum(layer.size for layer in self.layers)
 
     @property
     def artifact_media_type(self) -> str | None:
-        """DescribeImages' artifactMediaType: the config blob's media type (§2.2; absent for indexes)."""
+        """DescribeImages' artifactMediaType: the config blob's media type (docs/behaviour/images.md#image-operations;
+        absent for indexes)."""
         return self.config.media_type if self.config is not None else None
 
 
@@ -133,12 +135,13 @@ def _schema1_layers(document: dict[str, object]) -> tuple[Descriptor, ...]:
 
 
 def detect_media_type(document: dict[str, object], declared: str | None) -> str:
-    """The manifest's media type, as ECR decides it (§2.2 PutImage, §3 #16).
+    """The manifest's media type, as ECR decides it (docs/behaviour/images.md#image-operations PutImage,
+    docs/behaviour/errors.md#messages #16).
 
     The manifest's own ``mediaType`` wins; otherwise the declared one (the
     ``imageManifestMediaType`` member or the registry's Content-Type); a schema 1
     manifest is known by ``schemaVersion: 1``.  With neither, ECR answers
-    "Invalid JSON syntax" (§3 #16) - OCI manifests need the type declared.
+    "Invalid JSON syntax" (docs/behaviour/errors.md#messages #16) - OCI manifests need the type declared.
     """
     own = document.get("mediaType")
     if isinstance(own, str):

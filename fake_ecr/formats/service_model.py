@@ -2,8 +2,8 @@
 
 Owns: the list of ECR operations; validating a request against its input
 shape (required, types, min/max, pattern, enum: botocore checks only required,
-types and minimums client-side, ecr-behaviour §1.2) with ECR's messages;
-paginating a result list with the paginator model (§1.5); and checking a
+types and minimums client-side, docs/behaviour/api.md#validation) with ECR's messages;
+paginating a result list with the paginator model (docs/behaviour/api.md#pagination); and checking a
 response against its output shape (tests turn that on).
 
 Validators are compiled once per shape into closures, so a call pays for a
@@ -35,11 +35,11 @@ except ImportError:  # pragma: no cover - Python 3.10
 T = TypeVar("T")
 Validator = Callable[[object, str], None]
 
-#: ECR still quotes its older repository-name regex in messages (§3 #12).
+#: ECR still quotes its older repository-name regex in messages (docs/behaviour/errors.md#messages #12).
 PATTERN_IN_MESSAGE = {
     "RepositoryName": "(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*",
 }
-#: Page sizes when maxResults is omitted (§1.5): 100, but 20 for ListImageReferrers.
+#: Page sizes when maxResults is omitted (docs/behaviour/api.md#pagination): 100, but 20 for ListImageReferrers.
 #: And 25 for ListReplicationBackfills (botocore's ECR model, the documentation of its maxResults).
 DEFAULT_PAGE_SIZE = {"ListImageReferrers": 20, "ListReplicationBackfills": 25}
 
@@ -85,7 +85,7 @@ def operation_model(name: str) -> OperationModel:
 
 @cache
 def target_prefix() -> str:
-    """The X-Amz-Target prefix of ECR's JSON protocol (§1.1)."""
+    """The X-Amz-Target prefix of ECR's JSON protocol (docs/behaviour/api.md#protocol)."""
     return str(service_model().metadata["targetPrefix"]) + "."
 
 
@@ -133,7 +133,7 @@ def _number_validator(shape: Shape) -> Validator:
         if isinstance(value, bool) or not isinstance(value, kinds):
             raise MalformedRequest(f"Unexpected value type for '{member}': expected a number")
         assert isinstance(value, int | float)
-        # UNCONFIRMED wording for numeric ranges (§1.2): AWS's generic validation sentence.
+        # UNCONFIRMED wording for numeric ranges (docs/behaviour/api.md#validation): AWS's generic validation sentence.
         if low is not None and value < low:
             raise InvalidValue(member, value, f"have value greater than or equal to {low}")
         if high is not None and value > high:
@@ -339,7 +339,7 @@ def largest_request() -> tuple[str, int]:
 def paginate(operation: str, params: Mapping[str, Any], items: Sequence[T]) -> tuple[Sequence[T], str | None]:
     """One page of ``items`` for the request's maxResults/nextToken, and the next token.
 
-    Tokens are opaque to callers (§1.5); here they carry the operation and an offset.
+    Tokens are opaque to callers (docs/behaviour/api.md#pagination); here they carry the operation and an offset.
     """
     start, size = page_window(operation, params)
     return items[start : start + size], next_page_token(operation, start + size, len(items))

@@ -1,16 +1,18 @@
 """Lifecycle policies: the policy grammar, ECR's evaluation of it, and the preview summary.
 
-Owns parsing and validating ``lifecyclePolicyText`` (ecr-behaviour §6.1, §6.3, §3 #17-#19), the
-compact re-serialisation ECR stores and returns (§2.6 PutLifecyclePolicy), deciding which images a
-policy expires or moves to the archive storage class (§6.2, §7.8), and the counts of a preview
-summary (§6.4).  It is pure domain logic: it neither stores policies nor touches images; callers
+Owns parsing and validating ``lifecyclePolicyText`` (docs/behaviour/lifecycle.md#policy-grammar,
+docs/behaviour/lifecycle.md#validation, docs/behaviour/errors.md#messages #17-#19), the compact re-serialisation ECR
+stores and returns (docs/behaviour/lifecycle.md#lifecycle-operations PutLifecyclePolicy), deciding which images a policy
+expires or moves to the archive storage class (docs/behaviour/lifecycle.md#evaluation,
+docs/behaviour/images.md#archive-storage-class), and the counts of a preview summary
+(docs/behaviour/lifecycle.md#preview).  It is pure domain logic: it neither stores policies nor touches images; callers
 pass a snapshot of the repository's images and the current time, and apply the actions themselves.
 
 Must not import anything from fake_ecr but ``errors``; never HTTP, werkzeug or botocore.
 
 How validation is layered.  ECR checks the text with a JSON-schema validator (its messages are
-the java json-schema-validator's, §3 #17/#18) and then with rules of its own (§3 #19).  This module
-does the same, in this order, and reports the first failure only:
+the java json-schema-validator's, docs/behaviour/errors.md#messages #17/#18) and then with rules of its own
+(docs/behaviour/errors.md#messages #19).  This module does the same, in this order, and reports the first failure only:
 
 1. the text must be JSON mapping onto a policy object (else ``Could not map policyString ...``);
 2. the schema, object by object in document order: unknown members, missing members, member
@@ -42,13 +44,16 @@ from typing import TypeVar
 from fake_ecr.errors import InvalidParameter
 
 SECONDS_PER_DAY = 86_400.0
-#: Archived images are kept at least this long; lifecycle cannot expire them earlier (§7.8, §8).
+#: Archived images are kept at least this long; lifecycle cannot expire them earlier
+#: (docs/behaviour/images.md#archive-storage-class, docs/behaviour/limits.md#service-quotas).
 ARCHIVE_MINIMUM_DAYS = 90
-#: Most ``*`` wildcards one tagPatternList entry may hold [DOC lifecycle_policy_parameters] (§6.1).
+#: Most ``*`` wildcards one tagPatternList entry may hold [DOC lifecycle_policy_parameters]
+#: (docs/behaviour/lifecycle.md#policy-grammar).
 MAX_TAG_PATTERN_WILDCARDS = 4
 
 #: ``LifecycleImage.storage_class`` values: the model's LifecyclePolicyStorageClass enum, which is
-#: also what a preview result reports as ``storageClass`` (§2.6 GetLifecyclePolicyPreview).
+#: also what a preview result reports as ``storageClass`` (docs/behaviour/lifecycle.md#lifecycle-operations
+#: GetLifecyclePolicyPreview).
 STANDARD = "STANDARD"
 ARCHIVE = "ARCHIVE"
 
@@ -58,8 +63,8 @@ _MEMBER = "LifecyclePolicyText"
 _FAILURE_PREFIX = "Lifecycle policy validation failure: "
 
 # Members of each policy object, in the order ECR writes them back.  The order is that of the
-# documented policy template (§6.1); UNCONFIRMED beyond the one example pair we have
-# ([CLI:put-lifecycle-policy], whose input already uses this order).
+# documented policy template (docs/behaviour/lifecycle.md#policy-grammar); UNCONFIRMED beyond the one example pair we
+# have ([CLI:put-lifecycle-policy], whose input already uses this order).
 _POLICY_MEMBERS = ("rules",)
 _RULE_MEMBERS = ("rulePriority", "description", "selection", "action")
 _SELECTION_MEMBERS = (
@@ -74,8 +79,8 @@ _SELECTION_MEMBERS = (
 _ACTION_MEMBERS = ("type", "targetStorageClass")
 
 _RULE_REQUIRED = ("rulePriority", "selection", "action")
-# moto requires these three at selection level (§3 #18 source); countUnit/storageClass live in the
-# per-countType branches instead (a null countUnit gives the oneOf message, cloudposse#132).
+# moto requires these three at selection level (docs/behaviour/errors.md#messages #18 source); countUnit/storageClass
+# live in the per-countType branches instead (a null countUnit gives the oneOf message, cloudposse#132).
 _SELECTION_REQUIRED = ("tagStatus", "countType", "countNumber")
 _ACTION_REQUIRED = ("type",)
 
@@ -111,7 +116,7 @@ class LifecycleImage:
     ``ACTIVATING``) is still archived until the restore completes; which class the caller passes
     for it is the caller's call.  ``last_archived_at`` is when it last moved to the archive
     (``lastArchivedAt``); an archived image without it is never expired by lifecycle, because its
-    90-day minimum cannot be shown to have passed (§7.8).
+    90-day minimum cannot be shown to have passed (docs/behaviour/images.md#archive-storage-class).
     """
 
     image_digest: str
@@ -128,7 +133,7 @@ class LifecycleImage:
 
 @dataclass(frozen=True)
 class LifecycleAction:
-    """One image a policy acts on, as a preview result reports it (§6.4)."""
+    """One image a policy acts on, as a preview result reports it (docs/behaviour/lifecycle.md#preview)."""
 
     image_digest: str
     applied_rule_priority: int
@@ -138,7 +143,7 @@ class LifecycleAction:
 
 @dataclass(frozen=True)
 class LifecyclePreviewSummary:
-    """``summary`` of GetLifecyclePolicyPreview (§6.4).
+    """``summary`` of GetLifecyclePolicyPreview (docs/behaviour/lifecycle.md#preview).
 
     ``transitioning_image_total_counts`` holds ``(targetStorageClass, imageTotalCount)`` pairs and
     is empty when nothing transitions (the model omits the member then).
@@ -170,7 +175,8 @@ class _CountType:
     """One ``oneOf`` branch of the selection schema, and how the rule counts.
 
     ``reference_time`` is the moment a time-based count type measures from; None marks
-    ``imageCountMoreThan``, which counts images instead and takes no ``countUnit`` (§6.1).
+    ``imageCountMoreThan``, which counts images instead and takes no ``countUnit``
+    (docs/behaviour/lifecycle.md#policy-grammar).
     ``actions`` are the action types ECR accepts with this count type.
     """
 
@@ -196,15 +202,16 @@ _COUNT_TYPES: Mapping[str, _CountType] = {
     # sinceImagePulled only archives, it never expires: ECR pairs it with the archive class so an
     # unpulled image stays recoverable (aws/containers-roadmap#921 maintainer comment, #2728;
     # cloud-gov/terraform-provision#2353).  Transition with the other standard count types is
-    # allowed here as in the documented grammar (§6.1) - UNCONFIRMED.
+    # allowed here as in the documented grammar (docs/behaviour/lifecycle.md#policy-grammar) - UNCONFIRMED.
     "sinceImagePulled": _CountType(_pulled_at, "standard", frozenset({"transition"})),
-    # storageClass archive <=> sinceImageTransitioned (§6.1; cloudposse/terraform-aws-ecr#159);
-    # archived images can only be expired, there is nothing further to transition them to.
+    # storageClass archive <=> sinceImageTransitioned (docs/behaviour/lifecycle.md#policy-grammar;
+    # cloudposse/terraform-aws-ecr#159); archived images can only be expired, there is nothing further to transition
+    # them to.
     "sinceImageTransitioned": _CountType(_archived_at, "archive", frozenset({"expire"})),
 }
 
-#: The action ``oneOf``: action type -> the targetStorageClass it takes (§6.1; an expire with
-#: ``"targetStorageClass": null`` fails, cloudposse/terraform-aws-ecr#158).
+#: The action ``oneOf``: action type -> the targetStorageClass it takes (docs/behaviour/lifecycle.md#policy-grammar; an
+#: expire with ``"targetStorageClass": null`` fails, cloudposse/terraform-aws-ecr#158).
 _ACTION_TARGETS: Mapping[str, object] = {"expire": _ABSENT, "transition": "archive"}
 
 
@@ -231,14 +238,15 @@ class LifecycleRule:
 @dataclass(frozen=True)
 class LifecyclePolicy:
     """A validated policy: ``rules`` sorted by ``rulePriority``; ``lifecycle_policy_text`` is the
-    compact JSON ECR stores and returns for it (§2.6)."""
+    compact JSON ECR stores and returns for it (docs/behaviour/lifecycle.md#lifecycle-operations)."""
 
     rules: tuple[LifecycleRule, ...]
     lifecycle_policy_text: str
 
 
 def parse_lifecycle_policy(text: str) -> LifecyclePolicy:
-    """Validate ``text`` as ECR does on PutLifecyclePolicy/StartLifecyclePolicyPreview (§6.3).
+    """Validate ``text`` as ECR does on PutLifecyclePolicy/StartLifecyclePolicyPreview
+    (docs/behaviour/lifecycle.md#validation).
 
     Raises InvalidParameter at ``LifecyclePolicyText`` with ``Lifecycle policy validation
     failure: <detail>`` for the first problem found.  The 100..30720 length bounds are the
@@ -264,7 +272,8 @@ def parse_lifecycle_policy(text: str) -> LifecyclePolicy:
 
 
 def normalize_lifecycle_policy_text(text: str) -> str:
-    """The text ECR stores for a valid policy: compact JSON, members in template order (§2.6).
+    """The text ECR stores for a valid policy: compact JSON, members in template order
+    (docs/behaviour/lifecycle.md#lifecycle-operations).
 
     Pretty input comes back minified [CLI:put-lifecycle-policy]; non-ASCII stays unescaped.
     Raises like ``parse_lifecycle_policy``.
@@ -303,7 +312,7 @@ def _json_document(text: str) -> object:
     except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
         document = None
     if not isinstance(document, dict):
-        # moto's wording for text that does not map onto a policy object (§3 #18).
+        # moto's wording for text that does not map onto a policy object (docs/behaviour/errors.md#messages #18).
         raise _failure("Could not map policyString into LifecyclePolicy.")
     return document
 
@@ -342,7 +351,7 @@ def _checked_strings(value: object) -> tuple[str, ...]:
 def _checked_tag_status(value: object) -> str:
     tag_status = _checked_type(value, "string", str)
     if tag_status not in _TAG_STATUSES:
-        # moto's rendering of the validator's enum message, verbatim (§3 #18).
+        # moto's rendering of the validator's enum message, verbatim (docs/behaviour/errors.md#messages #18).
         raise _failure(
             f"instance value ({tag_status}) not found in enum :(possible values: {_json_list(_TAG_STATUSES)})"
         )
@@ -389,10 +398,10 @@ def _checked_rule(value: object) -> tuple[LifecycleRule, dict[str, object]]:
     return parsed, {**rule, "selection": selection, "action": action}
 
 
-# --- ECR's own rules (§6.1 field rules, §6.2 item 5, §3 #19) ---------------------------
-# Wordings quoted in §3 #19 are used as given (they come from third-party notes, so they are
-# UNCONFIRMED themselves); every other wording below is invented and marked so.
-# An empty tag list counts as no list (UNCONFIRMED).
+# --- ECR's own rules (docs/behaviour/lifecycle.md#policy-grammar field rules, docs/behaviour/lifecycle.md#evaluation
+# item 5, docs/behaviour/errors.md#messages #19) --------------------------- Wordings quoted in
+# docs/behaviour/errors.md#messages #19 are used as given (they come from third-party notes, so they are UNCONFIRMED
+# themselves); every other wording below is invented and marked so. An empty tag list counts as no list (UNCONFIRMED).
 
 
 def _tag_lists_fit_tag_status(rule: LifecycleRule) -> str | None:
@@ -437,7 +446,8 @@ def _by_storage_class(rules: Sequence[LifecycleRule]) -> dict[str, list[Lifecycl
 
 
 def _any_rule_last(rules: Sequence[LifecycleRule]) -> str | None:
-    # "lowest priority" = the highest rulePriority number, evaluated last (§6.2 item 5).
+    # "lowest priority" = the highest rulePriority number, evaluated last (docs/behaviour/lifecycle.md#evaluation item
+    # 5).
     misplaced = any(
         rule.tag_status == "any" and rule.rule_priority != max(other.rule_priority for other in group)
         for group in _by_storage_class(rules).values()
@@ -448,7 +458,7 @@ def _any_rule_last(rules: Sequence[LifecycleRule]) -> str | None:
 
 def _single_untagged_rule(rules: Sequence[LifecycleRule]) -> str | None:
     # Only tagStatus=untagged counts: untagged next to an ``any`` rule is the documented example
-    # (§6.2 item 4, last example).
+    # (docs/behaviour/lifecycle.md#evaluation item 4, last example).
     repeated = any(
         sum(rule.tag_status == "untagged" for rule in group) > 1 for group in _by_storage_class(rules).values()
     )
@@ -456,8 +466,8 @@ def _single_untagged_rule(rules: Sequence[LifecycleRule]) -> str | None:
 
 
 def _unique_tag_prefix_lists(rules: Sequence[LifecycleRule]) -> str | None:
-    # "The set of rules must contain a unique set of tag prefixes" (§6.2 item 5, UG23): read as
-    # no two rules of one storage class selecting the same set of prefixes, which would leave the
+    # "The set of rules must contain a unique set of tag prefixes" (docs/behaviour/lifecycle.md#evaluation item 5,
+    # UG23): read as no two rules of one storage class selecting the same set of prefixes, which would leave the
     # later rule nothing to act on.  The reading and the wording are UNCONFIRMED.
     for group in _by_storage_class(rules).values():
         prefix_sets = Counter(frozenset(rule.tag_prefix_list) for rule in group if rule.tag_prefix_list)
@@ -480,12 +490,14 @@ _POLICY_CHECKS: tuple[Callable[[Sequence[LifecycleRule]], str | None], ...] = (
 )
 
 
-# --- evaluation (§6.2) -----------------------------------------------------------------
+# --- evaluation (docs/behaviour/lifecycle.md#evaluation)
+# -----------------------------------------------------------------
 
 
 @lru_cache(maxsize=256)
 def _tag_pattern(pattern: str) -> re.Pattern[str]:
-    # ``*`` matches any sequence (also an empty one); everything else is literal (§6.1).
+    # ``*`` matches any sequence (also an empty one); everything else is literal
+    # (docs/behaviour/lifecycle.md#policy-grammar).
     return re.compile(".*".join(re.escape(part) for part in pattern.split("*")), re.DOTALL)
 
 
@@ -500,7 +512,8 @@ def _pattern_matches(pattern: str, tag: str) -> bool:
 def _every_entry_matches_a_tag(
     entries: tuple[str, ...], tags: tuple[str, ...], matches: Callable[[str, str], bool]
 ) -> bool:
-    # Every listed prefix/pattern must match some tag of the image (§6.1, UG23 "multiple tags").
+    # Every listed prefix/pattern must match some tag of the image (docs/behaviour/lifecycle.md#policy-grammar, UG23
+    # "multiple tags").
     return all(any(matches(entry, tag) for tag in tags) for entry in entries)
 
 
@@ -522,25 +535,28 @@ def _selects(rule: LifecycleRule, image: LifecycleImage) -> bool:
 
 def _oldest_first_key(image: LifecycleImage) -> tuple[float, str]:
     # ECR orders by push time only; ties (identical imagePushedAt) are broken by digest here so the
-    # result does not depend on listing order - UNCONFIRMED (§10 item 7).
+    # result does not depend on listing order - UNCONFIRMED (docs/behaviour/index.md#unconfirmed item 7).
     return (image.image_pushed_at, image.image_digest)
 
 
 def _marked(rule: LifecycleRule, candidates: Sequence[LifecycleImage], now: float) -> list[LifecycleImage]:
-    """The candidates the rule's count criterion marks, oldest pushed first (§6.2 item 2)."""
+    """The candidates the rule's count criterion marks, oldest pushed first (docs/behaviour/lifecycle.md#evaluation item
+    2)."""
     oldest_first = sorted(candidates, key=_oldest_first_key)
     reference_time = _COUNT_TYPES[rule.count_type].reference_time
     if reference_time is None:
         # imageCountMoreThan N: keep the N most recently pushed, mark the rest.
         return oldest_first[: max(len(oldest_first) - rule.count_number, 0)]
     # since* N days: marked once strictly more than N days have passed.  Strict: in the last worked
-    # example an untagged image pushed 1 day ago survives a "more than 1 day" rule (§6.2 item 4).
+    # example an untagged image pushed 1 day ago survives a "more than 1 day" rule
+    # (docs/behaviour/lifecycle.md#evaluation item 4).
     limit = rule.count_number * SECONDS_PER_DAY
     return [image for image in oldest_first if (since := reference_time(image)) is not None and now - since > limit]
 
 
 def _past_archive_minimum(image: LifecycleImage, now: float) -> bool:
-    """Lifecycle may act on the image: standard, or archived for at least 90 days (§7.8)."""
+    """Lifecycle may act on the image: standard, or archived for at least 90 days
+    (docs/behaviour/images.md#archive-storage-class)."""
     return image.storage_class == STANDARD or (
         image.last_archived_at is not None and now - image.last_archived_at >= ARCHIVE_MINIMUM_DAYS * SECONDS_PER_DAY
     )
@@ -549,13 +565,15 @@ def _past_archive_minimum(image: LifecycleImage, now: float) -> bool:
 def evaluate_lifecycle_policy(
     policy: LifecyclePolicy, images: Sequence[LifecycleImage], now: float
 ) -> list[LifecycleAction]:
-    """What ``policy`` does to ``images`` at ``now`` (epoch seconds), as ECR decides it (§6.2).
+    """What ``policy`` does to ``images`` at ``now`` (epoch seconds), as ECR decides it
+    (docs/behaviour/lifecycle.md#evaluation).
 
     Every rule marks images against the full image list; marks are then applied in ascending
     ``rulePriority``.  An image is acted on by one rule at most, and an image that a
     higher-priority rule's selection picked (marked or not) is never acted on by a lower rule,
     though the lower rule still counts it.  Archived images are not expired before 90 days in the
-    archive (§7.8).  Actions come ordered by applied rule priority, then oldest pushed first.
+    archive (docs/behaviour/images.md#archive-storage-class).  Actions come ordered by applied rule priority, then
+    oldest pushed first.
     """
     protected: set[str] = set()
     actions: list[LifecycleAction] = []
@@ -576,7 +594,7 @@ def evaluate_lifecycle_policy(
 
 
 def summarize_lifecycle_actions(actions: Iterable[LifecycleAction]) -> LifecyclePreviewSummary:
-    """The preview ``summary`` for these actions (§6.4)."""
+    """The preview ``summary`` for these actions (docs/behaviour/lifecycle.md#preview)."""
     action_list = list(actions)
     transitioning = Counter(
         action.target_storage_class for action in action_list if action.target_storage_class is not None

@@ -1,10 +1,12 @@
 """Lifecycle policies at work: previews (dry runs) and ECR's daily evaluation of stored policies.
 
 Owns turning a repository's images into what ``fake_ecr.lifecycle.policy`` evaluates; recording a
-preview on the repository and reading it back (ecr-behaviour §2.6, §6.4); applying every stored
-policy of a registry (§6.2): expiring images together with their OCI referrers (§6.2 item 7,
-§7.9), moving images to the archive storage class (§7.8), recording ``lastEvaluatedAt``, then
-reclaiming blobs nothing references any more; and deciding when the daily evaluation is due.
+preview on the repository and reading it back (docs/behaviour/lifecycle.md#lifecycle-operations,
+docs/behaviour/lifecycle.md#preview); applying every stored policy of a registry
+(docs/behaviour/lifecycle.md#evaluation): expiring images together with their OCI referrers
+(docs/behaviour/lifecycle.md#evaluation item 7, docs/behaviour/images.md#referrers), moving images to the archive
+storage class (docs/behaviour/images.md#archive-storage-class), recording ``lastEvaluatedAt``, then reclaiming blobs
+nothing references any more; and deciding when the daily evaluation is due.
 
 Must not import werkzeug, botocore, ``fake_ecr.api`` or ``fake_ecr.registry``.
 """
@@ -33,7 +35,8 @@ from fake_ecr.model.records import LifecyclePolicyPreview, LifecyclePreviewResul
 from fake_ecr.model.registry import LifecycleDecision
 
 #: LifecyclePolicyPreviewStatus values the fake reports.  ``EXPIRED`` (a result no longer kept)
-#: is never reported: how long ECR keeps a preview is UNCONFIRMED (§6.4, §10 item 7).
+#: is never reported: how long ECR keeps a preview is UNCONFIRMED (docs/behaviour/lifecycle.md#preview,
+#: docs/behaviour/index.md#unconfirmed item 7).
 IN_PROGRESS = "IN_PROGRESS"
 COMPLETE = "COMPLETE"
 
@@ -41,7 +44,7 @@ EXPIRE = "EXPIRE"
 TRANSITION = "TRANSITION"
 
 #: ImageStatus -> the storage class lifecycle sees.  An image being restored (ACTIVATING) is
-#: still archived until the restore completes (§7.8).
+#: still archived until the restore completes (docs/behaviour/images.md#archive-storage-class).
 STORAGE_CLASS_BY_IMAGE_STATUS = {"ACTIVE": STANDARD, "ARCHIVED": ARCHIVE, "ACTIVATING": ARCHIVE}
 
 
@@ -62,11 +65,12 @@ def lifecycle_image(view: ImageView) -> LifecycleImage:
 
 
 def lifecycle_actions(policy: LifecyclePolicy, views: Sequence[ImageView], now: float) -> list[LifecycleAction]:
-    """What ``policy`` does to these images at ``now`` (§6.2), both in a preview and in a run.
+    """What ``policy`` does to these images at ``now`` (docs/behaviour/lifecycle.md#evaluation), both in a preview and
+    in a run.
 
     An image a manifest list references is not expired while the list stays: BatchDeleteImage
-    refuses to delete it (ImageReferencedByManifestList, §2.2), and lifecycle is taken to keep
-    to the same rule - UNCONFIRMED, ECR's documentation says nothing on it.  Children of a list
+    refuses to delete it (ImageReferencedByManifestList, docs/behaviour/images.md#image-operations), and lifecycle is
+    taken to keep to the same rule - UNCONFIRMED, ECR's documentation says nothing on it.  Children of a list
     that is expired too do go.
     """
     actions = evaluate_lifecycle_policy(policy, [lifecycle_image(view) for view in views], now)
@@ -80,17 +84,19 @@ def lifecycle_actions(policy: LifecyclePolicy, views: Sequence[ImageView], now: 
     return [action for action in actions if action.action_type != EXPIRE or action.image_digest in expiring]
 
 
-# --- previews (§6.4) ------------------------------------------------------------------------
+# --- previews (docs/behaviour/lifecycle.md#preview)
+# ------------------------------------------------------------------------
 
 
 def preview_lifecycle_policy(
     registry: Registry, repository_name: str, lifecycle_policy_text: str | None, now: float, delay: float
 ) -> LifecyclePolicyPreview:
-    """StartLifecyclePolicyPreview (§2.6): evaluate the text, or the stored policy when it is None,
-    over the repository's images at ``now``, and record the preview, complete ``delay`` seconds on.
+    """StartLifecyclePolicyPreview (docs/behaviour/lifecycle.md#lifecycle-operations): evaluate the text, or the stored
+    policy when it is None, over the repository's images at ``now``, and record the preview, complete ``delay`` seconds
+    on.
 
-    The preview never changes images and does not touch the stored policy (§6.4); it keeps the
-    text as submitted.  Raises RepositoryNotFound, LifecyclePolicyNotFound (no text given and
+    The preview never changes images and does not touch the stored policy (docs/behaviour/lifecycle.md#preview); it
+    keeps the text as submitted.  Raises RepositoryNotFound, LifecyclePolicyNotFound (no text given and
     none stored), InvalidParameter (an invalid text), then LifecyclePolicyPreviewInProgress while
     the previous preview has not completed - that order is UNCONFIRMED.  The images are those at
     the start (UNCONFIRMED: ECR may read them later, while the preview runs).
@@ -143,22 +149,24 @@ def preview_status(preview: LifecyclePolicyPreview, now: float) -> str:
 
 
 def preview_summary(preview: LifecyclePolicyPreview) -> LifecyclePreviewSummary:
-    """The preview's ``summary``, over all of its results (§6.4)."""
+    """The preview's ``summary``, over all of its results (docs/behaviour/lifecycle.md#preview)."""
     return summarize_lifecycle_actions(
         LifecycleAction(r.image_digest, r.applied_rule_priority, r.action_type, r.target_storage_class)
         for r in preview.results
     )
 
 
-# --- applying stored policies (§6.2) ------------------------------------------------------
+# --- applying stored policies (docs/behaviour/lifecycle.md#evaluation)
+# ------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class LifecycleRun:
     """What one evaluation of a repository's lifecycle policy did; images as they were before.
 
-    ``expired`` holds the images deleted, the OCI referrers of expired subjects included (§7.9);
-    ``transitioned`` the images moved to the archive storage class (§7.8).
+    ``expired`` holds the images deleted, the OCI referrers of expired subjects included
+    (docs/behaviour/images.md#referrers);
+    ``transitioned`` the images moved to the archive storage class (docs/behaviour/images.md#archive-storage-class).
     """
 
     repository_name: str
@@ -200,7 +208,8 @@ def _decide(now: float, record: RepositoryRecord, views: list[ImageView]) -> Lif
 
 
 class LifecycleSchedule:
-    """When ECR's daily evaluation of lifecycle policies is due on the fake's clock (§6.2 item 6).
+    """When ECR's daily evaluation of lifecycle policies is due on the fake's clock
+    (docs/behaviour/lifecycle.md#evaluation item 6).
 
     The first evaluation is due a day after the schedule starts, each further one a day after
     the previous.  A clock set back before the last evaluation restarts the day there, so tests

@@ -2,7 +2,7 @@
 
 Owns the one ``threading.RLock`` all model methods take, the clock, and the
 registries.  A fresh state for a test is a new ``Backend`` swapped in, never
-fields cleared (design.md "State").
+fields cleared (docs/architecture.md#state).
 
 Registries are stored only when something is written to them (``registry``),
 at most ``max_registries`` of them; reading one that holds nothing yet

@@ -37,7 +37,8 @@ from fake_ecr.settings import DEFAULT_UPLOAD_IDLE_TIMEOUT, DEFAULT_UPLOAD_MEMORY
 
 #: Bodies larger than this go to an anonymous temporary file instead of memory.
 SPILL_THRESHOLD = 4 * 1024 * 1024
-#: Every part of an upload but the last must hold at least this much (§2.3 CompleteLayerUpload, §8).
+#: Every part of an upload but the last must hold at least this much (docs/behaviour/registry.md#layer-api
+#: CompleteLayerUpload, docs/behaviour/limits.md#service-quotas).
 MIN_PART_SIZE = 5 * 1024 * 1024
 #: Size of the pieces a blob is read back in.
 READ_CHUNK = 1024 * 1024
@@ -199,7 +200,8 @@ class UploadSession:
 
     @property
     def has_small_parts(self) -> bool:
-        """Whether a part before the last is under the 5 MiB minimum (LayerPartTooSmall, §3 #22)."""
+        """Whether a part before the last is under the 5 MiB minimum (LayerPartTooSmall,
+        docs/behaviour/errors.md#messages #22)."""
         return any(size < MIN_PART_SIZE for size in self.part_sizes[:-1])
 
     def seal(self) -> StoredBlob:

@@ -3,7 +3,7 @@
 Owns the notion of "now" for everything time-dependent in the fake: token
 expiry (12 h), ``sinceImagePushed``/``sinceImagePulled`` (days), the 24-hour
 scan quota, scan completion and preview timestamps.  Time is epoch seconds as a
-float, which is also what ECR's JSON protocol puts on the wire (§0 conventions).
+float, which is also what ECR's JSON protocol puts on the wire (docs/behaviour/index.md#sources conventions).
 
 By default the clock follows ``time.time()`` plus an offset, so it moves on
 its own and also moves with freezegun or time-machine, which patch

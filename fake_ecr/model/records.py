@@ -29,17 +29,19 @@ def partition_of(region: str) -> str:
 
 
 def repository_arn(registry_id: str, region: str, repository_name: str) -> str:
-    """``arn:<partition>:ecr:<region>:<account>:repository/<name>`` (§1.3)."""
+    """``arn:<partition>:ecr:<region>:<account>:repository/<name>`` (docs/behaviour/api.md#shared-structures)."""
     return f"arn:{partition_of(region)}:ecr:{region}:{registry_id}:repository/{repository_name}"
 
 
 def registry_dns_suffix(region: str) -> str:
-    """ECR's registry host suffix: amazonaws.com, or amazonaws.com.cn in China (§1.3)."""
+    """ECR's registry host suffix: amazonaws.com, or amazonaws.com.cn in China
+    (docs/behaviour/api.md#shared-structures)."""
     return "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
 
 
 def aws_managed_key_arn(registry_id: str, region: str) -> str:
-    """The ARN of the AWS-managed ``aws/ecr`` key KMS encryption uses when no key is named (§2.1, §7.11).
+    """The ARN of the AWS-managed ``aws/ecr`` key KMS encryption uses when no key is named
+    (docs/behaviour/repositories.md#repository-operations, docs/behaviour/repositories.md#encryption).
 
     That key is one per account and region, so every repository of a registry shows the same ARN;
     its id is derived from the registry (UNCONFIRMED: moto draws a new id per repository).
@@ -65,13 +67,14 @@ class TagMutabilityFilter:
     filter: str
 
     def matches(self, image_tag: str) -> bool:
-        # A glob on the whole tag (§7.1; moto's prefix regex is not ECR's behaviour).
+        # A glob on the whole tag (docs/behaviour/repositories.md#tag-mutability; moto's prefix regex is not ECR's
+        # behaviour).
         return wildcard_matches(self.filter, image_tag)
 
 
 @dataclass(frozen=True, slots=True)
 class LifecyclePreviewResult:
-    """One image a lifecycle policy preview acts on (LifecyclePolicyPreviewResult, §6.4).
+    """One image a lifecycle policy preview acts on (LifecyclePolicyPreviewResult, docs/behaviour/lifecycle.md#preview).
 
     ``action_type`` is ``EXPIRE`` or ``TRANSITION`` (with ``target_storage_class`` ``ARCHIVE``);
     ``storage_class`` is the image's class when the preview ran (``STANDARD`` or ``ARCHIVE``).
@@ -88,8 +91,8 @@ class LifecyclePreviewResult:
 
 @dataclass(frozen=True, slots=True)
 class LifecyclePolicyPreview:
-    """A repository's lifecycle policy preview (dry run, §6.4): the policy text as submitted,
-    when the preview completes, and what the policy would do to the images."""
+    """A repository's lifecycle policy preview (dry run, docs/behaviour/lifecycle.md#preview): the policy text as
+    submitted, when the preview completes, and what the policy would do to the images."""
 
     lifecycle_policy_text: str
     completes_at: float
@@ -120,7 +123,8 @@ class RepositoryRecord:
         return repository_arn(self.registry_id, self.region, self.repository_name)
 
     def tag_is_immutable(self, image_tag: str) -> bool:
-        """Whether pushing ``image_tag`` again must fail (§7.1, exclusion filters included)."""
+        """Whether pushing ``image_tag`` again must fail (docs/behaviour/repositories.md#tag-mutability, exclusion
+        filters included)."""
         mutability = self.image_tag_mutability
         if mutability == MUTABLE:
             return False
@@ -133,7 +137,7 @@ class RepositoryRecord:
 
 @dataclass(frozen=True, slots=True)
 class ImageScan:
-    """The last vulnerability scan of an image, basic or enhanced (ecr-behaviour §5.3).
+    """The last vulnerability scan of an image, basic or enhanced (docs/behaviour/scanning.md#scan-statuses).
 
     ``completed_at`` is ``None`` while the scan runs; then ``status``/``description``/``findings`` are
     its result.  ``findings`` holds the scanner's finding objects, opaque to the model (the model
@@ -170,15 +174,20 @@ class ImageRecord:
     last_archived_at: float | None = None
     #: The image's last scan; ``None`` until one starts (a re-pushed image starts unscanned).
     image_scan: ImageScan | None = None
-    #: The manifest's own ``annotations`` (OCI image-spec), as the referrers listings show them (§7.9).
+    #: The manifest's own ``annotations`` (OCI image-spec), as the referrers listings show them
+    #: (docs/behaviour/images.md#referrers).
     annotations: tuple[tuple[str, str], ...] = ()
-    #: The signing profiles managed signing signed the image with when it was pushed (§7.7).
+    #: The signing profiles managed signing signed the image with when it was pushed
+    #: (docs/behaviour/images.md#managed-signing).
     signing_profile_arns: tuple[str, ...] = ()
-    #: When the image last came back from the archive to standard (lastActivatedAt, §7.8).
+    #: When the image last came back from the archive to standard (lastActivatedAt,
+    #: docs/behaviour/images.md#archive-storage-class).
     last_activated_at: float | None = None
-    #: While the image is ``ACTIVATING``: when its restore completes and it becomes ``ACTIVE`` (§7.8).
+    #: While the image is ``ACTIVATING``: when its restore completes and it becomes ``ACTIVE``
+    #: (docs/behaviour/images.md#archive-storage-class).
     restore_completes_at: float | None = None
-    #: The registries replication copied the image to since it was pushed (DescribeImageReplicationStatus, §7.2).
+    #: The registries replication copied the image to since it was pushed (DescribeImageReplicationStatus,
+    #: docs/behaviour/cross-repository.md#replication).
     replication_destinations: tuple[ReplicationDestination, ...] = ()
 
     @property
@@ -206,7 +215,7 @@ class ImageId:
 
 @dataclass(frozen=True, slots=True)
 class ImageFailure:
-    """A per-image failure of a batch call (ImageFailure, §2.2)."""
+    """A per-image failure of a batch call (ImageFailure, docs/behaviour/images.md#image-operations)."""
 
     image_id: ImageId
     failure_code: str
@@ -215,7 +224,8 @@ class ImageFailure:
 
 @dataclass(frozen=True, slots=True)
 class SigningRule:
-    """A managed-signing rule: a signing profile for the repositories its WILDCARD_MATCH filters match (§7.7)."""
+    """A managed-signing rule: a signing profile for the repositories its WILDCARD_MATCH filters match
+    (docs/behaviour/images.md#managed-signing)."""
 
     signing_profile_arn: str
     #: Empty: every repository (a rule without filters signs every image pushed).
@@ -228,7 +238,8 @@ class SigningRule:
 
 @dataclass(frozen=True, slots=True)
 class PullTimeUpdateExclusion:
-    """An IAM principal whose pulls leave ``lastRecordedPullTime`` as it is (§7.10)."""
+    """An IAM principal whose pulls leave ``lastRecordedPullTime`` as it is
+    (docs/behaviour/images.md#pull-time-update-exclusions)."""
 
     principal_arn: str
     created_at: float
@@ -236,13 +247,15 @@ class PullTimeUpdateExclusion:
 
 @dataclass(frozen=True, slots=True)
 class ScanningRule:
-    """A registry scanning rule: a frequency for the repositories its WILDCARD filters match (§5.2)."""
+    """A registry scanning rule: a frequency for the repositories its WILDCARD filters match
+    (docs/behaviour/scanning.md#registry-scanning-configuration)."""
 
     scan_frequency: str
     repository_filters: tuple[str, ...]
 
 
-#: Account settings and their values on a new registry (§2.7, §7.6; BLOB_MOUNTING default UNCONFIRMED).
+#: Account settings and their values on a new registry (docs/behaviour/cross-repository.md#registry-settings,
+#: docs/behaviour/cross-repository.md#account-settings; BLOB_MOUNTING default UNCONFIRMED).
 DEFAULT_ACCOUNT_SETTINGS = (
     ("BASIC_SCAN_TYPE_VERSION", "AWS_NATIVE"),
     ("REGISTRY_POLICY_SCOPE", "V2"),
@@ -259,15 +272,18 @@ class RegistrySettings:
     scan_type: str = "BASIC"
     scanning_rules: tuple[ScanningRule, ...] = ()
     account_settings: tuple[tuple[str, str], ...] = DEFAULT_ACCOUNT_SETTINGS
-    #: The signing configuration's rules; ``None``: the registry has no signing configuration (§2.10).
+    #: The signing configuration's rules; ``None``: the registry has no signing configuration
+    #: (docs/behaviour/images.md#managed-signing).
     signing_rules: tuple[SigningRule, ...] | None = None
-    #: In registration order (§2.11).
+    #: In registration order (docs/behaviour/images.md#pull-time-update-exclusions).
     pull_time_update_exclusions: tuple[PullTimeUpdateExclusion, ...] = ()
-    #: The replication configuration's rules (§7.2), in the order they were put.
+    #: The replication configuration's rules (docs/behaviour/cross-repository.md#replication), in the order they were
+    #: put.
     replication_rules: tuple[ReplicationRule, ...] = ()
-    #: Repository creation templates (§7.4), in creation order.
+    #: Repository creation templates (docs/behaviour/cross-repository.md#repository-creation-templates), in creation
+    #: order.
     repository_creation_templates: tuple[RepositoryCreationTemplate, ...] = ()
-    #: Pull through cache rules (§7.3), in creation order.
+    #: Pull through cache rules (docs/behaviour/cross-repository.md#pull-through-cache), in creation order.
     pull_through_cache_rules: tuple[PullThroughCacheRule, ...] = ()
     #: Replication backfills, in the order they were started (``fake_ecr.model.replication`` runs them).
     replication_backfills: tuple[ReplicationBackfill, ...] = ()
@@ -276,18 +292,21 @@ class RegistrySettings:
         return dict(self.account_settings).get(name)
 
     def signing_profiles_for(self, repository_name: str) -> tuple[str, ...]:
-        """The signing profiles an image pushed to the repository is signed with, each once (§7.7)."""
+        """The signing profiles an image pushed to the repository is signed with, each once
+        (docs/behaviour/images.md#managed-signing)."""
         rules = self.signing_rules or ()
         return tuple(dict.fromkeys(r.signing_profile_arn for r in rules if r.applies_to(repository_name)))
 
     def records_pulls_by(self, principal_arn: str | None) -> bool:
-        """Whether a pull by the principal records lastRecordedPullTime (an unknown principal's does, §7.10)."""
+        """Whether a pull by the principal records lastRecordedPullTime (an unknown principal's does,
+        docs/behaviour/images.md#pull-time-update-exclusions)."""
         return all(e.principal_arn != principal_arn for e in self.pull_time_update_exclusions)
 
 
 @dataclass(frozen=True, slots=True)
 class ReplicationDestination:
-    """A registry (account and region) images are replicated to (ReplicationDestination, §7.2)."""
+    """A registry (account and region) images are replicated to (ReplicationDestination,
+    docs/behaviour/cross-repository.md#replication)."""
 
     region: str
     registry_id: str
@@ -295,7 +314,8 @@ class ReplicationDestination:
 
 @dataclass(frozen=True, slots=True)
 class ReplicationRule:
-    """A replication rule: where the images of the repositories its PREFIX_MATCH filters match go (§7.2)."""
+    """A replication rule: where the images of the repositories its PREFIX_MATCH filters match go
+    (docs/behaviour/cross-repository.md#replication)."""
 
     destinations: tuple[ReplicationDestination, ...]
     #: Repository name prefixes; empty: every repository.
@@ -347,7 +367,8 @@ class ReplicationBackfill:
 
 @dataclass(frozen=True, slots=True)
 class RepositoryCreationTemplate:
-    """The settings ECR gives the repositories it creates itself under a namespace prefix (§2.9, §7.4).
+    """The settings ECR gives the repositories it creates itself under a namespace prefix
+    (docs/behaviour/cross-repository.md#repository-creation-templates).
 
     ``prefix`` is as given (``ROOT``, or a namespace with an optional trailing ``/``); the policies are
     kept in the layouts ECR stores them in, ready to be given to a repository.
@@ -370,7 +391,8 @@ class RepositoryCreationTemplate:
 
 @dataclass(frozen=True, slots=True)
 class PullThroughCacheRule:
-    """A pull through cache rule: a namespace of the registry that caches an upstream registry (§2.8, §7.3)."""
+    """A pull through cache rule: a namespace of the registry that caches an upstream registry
+    (docs/behaviour/cross-repository.md#pull-through-cache)."""
 
     ecr_repository_prefix: str
     upstream_registry_url: str

@@ -6,7 +6,7 @@ the tag index (tag -> digest), blob links per repository, and upload sessions.
 Images, tags and repositories sit in ordered indexes (``model.indexes``), so a
 page of a listing costs the same however much the listing holds.
 There is one write path for images: ``put_image`` serves PutImage and the
-registry's manifest PUT alike (design.md "One write path").
+registry's manifest PUT alike (docs/architecture.md#one-write-path).
 
 Public methods take the lock and return frozen records; nothing handed out
 can change under the caller.  Must not import werkzeug, botocore, or anything
@@ -37,7 +37,7 @@ from fake_ecr.model.records import (
     RepositoryRecord,
 )
 
-# Per-id failure reasons of the batch image calls (§3 #25 confirmed; #26 moto's wording).
+# Per-id failure reasons of the batch image calls (docs/behaviour/errors.md#messages #25 confirmed; #26 moto's wording).
 IMAGE_NOT_FOUND_REASON = "Requested image not found"
 MISSING_DIGEST_AND_TAG_REASON = "Invalid request parameters: both tag and digest cannot be null"
 INVALID_DIGEST_REASON = (
@@ -50,23 +50,28 @@ UPLOAD_EXPIRY = 24 * 3600.0
 TAG_DOES_NOT_MATCH_REASON = "Invalid request parameters: image tag does not match the image digest"
 REFERENCED_BY_INDEX_REASON = "Requested image is referenced by a manifest list"
 IMAGE_INACCESSIBLE_REASON = "Requested image is archived and cannot be pulled"
-#: The status of an image that can be pulled (ImageStatus; the others are ARCHIVED and ACTIVATING, §7.8).
+#: The status of an image that can be pulled (ImageStatus; the others are ARCHIVED and ACTIVATING,
+#: docs/behaviour/images.md#archive-storage-class).
 ACTIVE = "ACTIVE"
-#: An image in the archive storage class: listed and described, not pulled, not scanned (§7.8).
+#: An image in the archive storage class: listed and described, not pulled, not scanned
+#: (docs/behaviour/images.md#archive-storage-class).
 ARCHIVED = "ARCHIVED"
-#: An archived image being restored to standard: still archived until the restore completes (§7.8).
+#: An archived image being restored to standard: still archived until the restore completes
+#: (docs/behaviour/images.md#archive-storage-class).
 ACTIVATING = "ACTIVATING"
 #: Failure codes of ids that name no image at all (a malformed request, not a missing image).
 MALFORMED_ID_CODES = frozenset({"MissingDigestAndTag", "InvalidImageDigest"})
 
 
 def moved_to_archive(image: ImageRecord, archived_at: float) -> ImageRecord:
-    """The image moved to the archive storage class at ``archived_at`` (lifecycle or UpdateImageStorageClass, §7.8)."""
+    """The image moved to the archive storage class at ``archived_at`` (lifecycle or UpdateImageStorageClass,
+    docs/behaviour/images.md#archive-storage-class)."""
     return replace(image, image_status=ARCHIVED, last_archived_at=archived_at)
 
 
 def being_restored(image: ImageRecord, completes_at: float) -> ImageRecord:
-    """The archived image being restored: ``ACTIVATING`` until ``completes_at``, then ``ACTIVE`` (§7.8).
+    """The archived image being restored: ``ACTIVATING`` until ``completes_at``, then ``ACTIVE``
+    (docs/behaviour/images.md#archive-storage-class).
 
     The registry completes the restore the first time it is used at or after ``completes_at``.
     """
@@ -138,7 +143,7 @@ LifecycleDecision = tuple[Collection[str], Collection[str]]
 class LifecycleChanges:
     """What one lifecycle evaluation changed in a repository, each image as it was before.
 
-    ``expired`` includes the OCI referrers that went with an expired subject (§7.9).
+    ``expired`` includes the OCI referrers that went with an expired subject (docs/behaviour/images.md#referrers).
     """
 
     expired: tuple[ImageView, ...]
@@ -275,11 +280,12 @@ class Registry:
         repush_is_success: bool = False,
         require_layers: bool = True,
     ) -> PutImageResult:
-        """Store a manifest and tag it: PutImage and the registry's manifest PUT (§2.2, §7.1).
+        """Store a manifest and tag it: PutImage and the registry's manifest PUT
+        (docs/behaviour/images.md#image-operations, docs/behaviour/repositories.md#tag-mutability).
 
         ``repush_is_success``: the registry answers a re-push of the same manifest
         under the same mutable tag with success (docker re-pushes), where PutImage
-        answers ImageAlreadyExistsException (§3 #5).
+        answers ImageAlreadyExistsException (docs/behaviour/errors.md#messages #5).
         ``require_layers``: refuse a manifest naming blobs the repository does not
         hold (LayersNotFound); off, such an image is stored without them, its size
         the manifest's own (``Settings.allow_missing_layers``, moto's PutImage).
@@ -293,7 +299,8 @@ class Registry:
             self._check_references(repository, info, require_layers)
             existing = repository.images.get(calculated)
             # Pushing an archived (or activating) image again restores it at once, and counts as a
-            # new push for scanning and replication (§7.8): it is no re-push of a stored image.
+            # new push for scanning and replication (docs/behaviour/images.md#archive-storage-class): it is no re-push
+            # of a stored image.
             restoring = existing is not None and existing.image_status != ACTIVE
             if image_tag is not None:
                 if not (restoring and repository.tags.get(image_tag) == calculated):
@@ -314,8 +321,9 @@ class Registry:
                     artifact_type=info.artifact_type,
                     subject_digest=info.subject.digest if info.subject is not None else None,
                     annotations=info.annotations,
-                    # Managed signing signs new images, not a retag (§2.2 PutImage, §7.7); nor OCI
-                    # referrers, which signatures themselves are (UNCONFIRMED: judgement call).
+                    # Managed signing signs new images, not a retag (docs/behaviour/images.md#image-operations PutImage,
+                    # docs/behaviour/images.md#managed-signing); nor OCI referrers, which signatures themselves are
+                    # (UNCONFIRMED: judgement call).
                     signing_profile_arns=(
                         self._settings.signing_profiles_for(repository_name) if info.subject is None else ()
                     ),
@@ -330,7 +338,8 @@ class Registry:
                 if descriptor is not None and descriptor.media_type and descriptor.digest in self._blobs:
                     repository.blob_links[descriptor.digest] = descriptor.media_type
             if image_tag is not None:
-                # Moving a tag leaves the previous image in place, untagged if this was its last tag (§7.1).
+                # Moving a tag leaves the previous image in place, untagged if this was its last tag
+                # (docs/behaviour/repositories.md#tag-mutability).
                 repository.tags.pop(image_tag, None)
                 repository.tags[image_tag] = calculated
             result = PutImageResult(ImageView(existing, repository.tags_of(calculated)), created)
@@ -358,14 +367,16 @@ class Registry:
         name = repository.record.repository_name
         immutable = repository.record.tag_is_immutable(image_tag)
         if immutable:
-            # Same digest under an immutable tag fails too (§7.1 CONFLICT, recommendation followed).
+            # Same digest under an immutable tag fails too (docs/behaviour/repositories.md#tag-mutability CONFLICT,
+            # recommendation followed).
             raise errors.ImageTagAlreadyExists(name, image_tag)
         if current == digest and not repush_ok:
             raise errors.ImageAlreadyExists(self.registry_id, name, digest, image_tag)
 
     def _image_size(self, repository: _Repository, info: ManifestInfo) -> int:
         if info.is_index:
-            # A manifest list reports the largest of its children (§2.2 DescribeImages).
+            # A manifest list reports the largest of its children (docs/behaviour/images.md#image-operations
+            # DescribeImages).
             sizes = [repository.images[m.digest].image_size_in_bytes for m in info.manifests]
             return max(sizes, default=0)
         if info.config is None:  # schema 1: no sizes in the manifest; measure the blobs
@@ -373,7 +384,8 @@ class Registry:
         return info.size_in_bytes
 
     def resolve_image(self, repository_name: str, image_id: ImageId) -> ImageView:
-        """The image an id names; ImageNotFound (§3 #4), or InvalidParameter for an id naming nothing.
+        """The image an id names; ImageNotFound (docs/behaviour/errors.md#messages #4), or InvalidParameter for an id
+        naming nothing.
 
         An id without digest and tag, or with a malformed digest, is a bad request rather than a
         missing image (UNCONFIRMED: the batch calls' failure reason becomes the constraint text).
@@ -416,7 +428,7 @@ class Registry:
         """BatchGetImage and manifest GET: resolve ids, record the pull (lastRecordedPullTime).
 
         ``principal_arn`` is who pulls, if known: a principal on the registry's pull-time update
-        exclusion list pulls without recording the time (§7.10).
+        exclusion list pulls without recording the time (docs/behaviour/images.md#pull-time-update-exclusions).
         """
         found: list[tuple[ImageId, ImageRecord]] = []
         failures: list[ImageFailure] = []
@@ -430,17 +442,19 @@ class Registry:
                     failures.append(image)
                     continue
                 if image.image_status != ACTIVE:
-                    # Archived images cannot be pulled (§7.8); the failure code is the model's
-                    # ImageInaccessible (UNCONFIRMED mapping and reason, §2.2 BatchGetImage).
+                    # Archived images cannot be pulled (docs/behaviour/images.md#archive-storage-class); the failure
+                    # code is the model's ImageInaccessible (UNCONFIRMED mapping and reason,
+                    # docs/behaviour/images.md#image-operations BatchGetImage).
                     failures.append(ImageFailure(image_id, "ImageInaccessible", IMAGE_INACCESSIBLE_REASON))
                     continue
                 if accepted_media_types is not None and image.image_manifest_media_type not in accepted_media_types:
-                    # fake-ecr converts no manifests (§4.4 allows a mock to skip conversion): an
-                    # image in a format the caller does not accept is reported as not found.
+                    # fake-ecr converts no manifests (docs/behaviour/registry.md#manifest-formats allows a mock to skip
+                    # conversion): an image in a format the caller does not accept is reported as not found.
                     failures.append(ImageFailure(image_id, "ImageNotFound", IMAGE_NOT_FOUND_REASON))
                     continue
                 if records_pull:
-                    # Every pull records the time (ECR refreshes it at least daily, §2.2).
+                    # Every pull records the time (ECR refreshes it at least daily,
+                    # docs/behaviour/images.md#image-operations).
                     image = replace(image, last_recorded_pull_time=now)
                     repository.images[image.image_digest] = image
                 found.append((image_id, image))
@@ -449,7 +463,8 @@ class Registry:
     def delete_images(
         self, repository_name: str, image_ids: Sequence[ImageId]
     ) -> tuple[list[ImageId], list[ImageFailure]]:
-        """BatchDeleteImage: a tag alone untags; a digest deletes the image and its tags (§2.2)."""
+        """BatchDeleteImage: a tag alone untags; a digest deletes the image and its tags
+        (docs/behaviour/images.md#image-operations)."""
         deleted: list[ImageId] = []
         failures: list[ImageFailure] = []
         untagged: list[tuple[str, str]] = []
@@ -520,7 +535,8 @@ class Registry:
 
     def referrers(self, repository_name: str, subject_digest: str) -> list[ImageView]:
         """The OCI referrers of a digest: the repository's images whose subject it is, in push order,
-        whatever their status; none when the subject is not there (OCI distribution spec, §7.9)."""
+        whatever their status; none when the subject is not there (OCI distribution spec,
+        docs/behaviour/images.md#referrers)."""
         with self._lock:
             return [v for v in self._repository(repository_name).views() if v.image.subject_digest == subject_digest]
 
@@ -545,7 +561,8 @@ class Registry:
             self._restores.add((repository.record.repository_name, image.image_digest))
 
     def _complete_restores(self) -> None:
-        """Make every image whose restore is due ACTIVE (call with the lock held; §7.8).
+        """Make every image whose restore is due ACTIVE (call with the lock held;
+        docs/behaviour/images.md#archive-storage-class).
 
         A restored image "behaves like a newly pushed image" [DOC archive_restore_image]: it goes to
         the push listeners as a created image, so it is scanned on push again (its findings from
@@ -578,13 +595,15 @@ class Registry:
         decide: Callable[[RepositoryRecord, list[ImageView]], LifecycleDecision | None],
         evaluated_at: float,
     ) -> LifecycleChanges | None:
-        """One lifecycle evaluation of a repository as one atomic change (ecr-behaviour §6.2, §7.8).
+        """One lifecycle evaluation of a repository as one atomic change (docs/behaviour/lifecycle.md#evaluation,
+        docs/behaviour/images.md#archive-storage-class).
 
         ``decide(record, images)`` names the digests to expire and those to move to the archive
         storage class, or returns None when there is nothing to evaluate (then nothing changes).
         Expired images go with their tags and with the OCI referrers of each, transitively
-        (§6.2 item 7, §7.9); archived images become ``ARCHIVED`` as of ``evaluated_at``, which the
-        repository also records as its last evaluation.  Blobs are left to ``collect_garbage``.
+        (docs/behaviour/lifecycle.md#evaluation item 7, docs/behaviour/images.md#referrers); archived images become
+        ``ARCHIVED`` as of ``evaluated_at``, which the repository also records as its last evaluation.  Blobs are left
+        to ``collect_garbage``.
         """
         with self._lock:
             repository = self._repository(repository_name)
@@ -610,7 +629,8 @@ class Registry:
 
     @staticmethod
     def _with_referrers(repository: _Repository, image_digests: Iterable[str]) -> list[str]:
-        """The images named and, transitively, every image whose subject is one of them (§7.9)."""
+        """The images named and, transitively, every image whose subject is one of them
+        (docs/behaviour/images.md#referrers)."""
         found = list(dict.fromkeys(digest for digest in image_digests if digest in repository.images))
         seen = set(found)
         for subject in found:  # grows while it is walked: referrers of referrers
@@ -622,7 +642,8 @@ class Registry:
     # --- blobs and uploads -----------------------------------------------------------
 
     def blob_info(self, repository_name: str, digest: str) -> BlobInfo | None:
-        """The blob if this repository holds it (blobs are linked per repository, §2.3)."""
+        """The blob if this repository holds it (blobs are linked per repository,
+        docs/behaviour/registry.md#layer-api)."""
         with self._lock:
             repository = self._repository(repository_name)
             if digest not in repository.blob_links or digest not in self._blobs:
@@ -635,7 +656,8 @@ class Registry:
             return self._blobs.get(digest) if digest in repository.blob_links else None
 
     def blob_is_referenced(self, repository_name: str, digest: str) -> bool:
-        """Whether any image of the repository names the blob (else LayerInaccessible, §2.3)."""
+        """Whether any image of the repository names the blob (else LayerInaccessible,
+        docs/behaviour/registry.md#layer-api)."""
         with self._lock:
             repository = self._repository(repository_name)
             return any(digest in image.blob_digests for image in repository.images.values())
@@ -659,7 +681,8 @@ class Registry:
     def append_upload(
         self, repository_name: str, upload_id: str, chunks: Iterable[bytes], first_byte: int | None = None
     ) -> UploadSession:
-        """Append a part; ``first_byte`` must continue where the upload stands (§2.3 UploadLayerPart)."""
+        """Append a part; ``first_byte`` must continue where the upload stands (docs/behaviour/registry.md#layer-api
+        UploadLayerPart)."""
         upload = self.upload(repository_name, upload_id)
         with upload.lock:
             self._ensure_open(upload)
@@ -677,14 +700,16 @@ class Registry:
     def complete_upload(
         self, repository_name: str, upload_id: str, layer_digests: Sequence[str], *, exists_is_error: bool
     ) -> str:
-        """Finish an upload: the body's digest must be one of ``layer_digests`` (§2.3)."""
+        """Finish an upload: the body's digest must be one of ``layer_digests``
+        (docs/behaviour/registry.md#layer-api)."""
         upload = self.upload(repository_name, upload_id)
         with upload.lock:
             self._ensure_open(upload)
             if upload.parts == 0 or upload.size == 0:
                 raise errors.EmptyUpload(self.registry_id, repository_name, upload_id)
             if upload.has_small_parts:
-                # The parts can't be sent again, so the upload is over (§3 #22; the registry too, §4.2 PATCH).
+                # The parts can't be sent again, so the upload is over (docs/behaviour/errors.md#messages #22; the
+                # registry too, docs/behaviour/registry.md#endpoints PATCH).
                 self._drop_upload(upload)
                 raise errors.LayerPartTooSmall()
             digest = upload.digest
@@ -743,7 +768,8 @@ class Registry:
         upload.discard()
 
     def mount_blob(self, repository_name: str, digest: str, from_repository: str) -> bool:
-        """Link a blob another repository of this registry holds; False when it can't (§4.2)."""
+        """Link a blob another repository of this registry holds; False when it can't
+        (docs/behaviour/registry.md#endpoints)."""
         with self._lock:
             target = self._repository(repository_name)
             source = self._repositories.get(from_repository)
@@ -764,7 +790,8 @@ class Registry:
             repository.blob_links.setdefault(blob.digest, media_type)
 
     def collect_garbage(self, released: Mapping[str, Collection[str]] | None = None) -> None:
-        """Unlink blobs no image references and free bytes no repository links (§2.3 "unassociated").
+        """Unlink blobs no image references and free bytes no repository links (docs/behaviour/registry.md#layer-api
+        "unassociated").
 
         ``released``: repository name -> the digests a delete let go (a lifecycle run's expired
         images); only those are unlinked where nothing references them any more.  Blobs another

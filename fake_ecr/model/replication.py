@@ -1,5 +1,6 @@
-"""Replication: every push copied at once into the registries the replication configuration names (§7.2).
-Replication backfills, too, which copy the images already there on the fake's clock.
+"""Replication: every push copied at once into the registries the replication configuration names
+(docs/behaviour/cross-repository.md#replication). Replication backfills, too, which copy the images already there on the
+fake's clock.
 
 Owns the push and delete listeners that replicate.  ECR replicates an image pushed to a repository that a
 rule of the registry's replication configuration applies to into each destination registry (another
@@ -7,11 +8,12 @@ region, another account) within about 30 minutes [UG23:replication]; fake-ecr co
 push completes, into the destination (account, region) of the same ``Backend``:
 
 - the destination repository is created if it does not exist, with the settings of the destination
-  registry's REPLICATION creation template that covers its name, else with the defaults (§7.2, §7.4);
+  registry's REPLICATION creation template that covers its name, else with the defaults
+  (docs/behaviour/cross-repository.md#replication, docs/behaviour/cross-repository.md#repository-creation-templates);
 - the image's blobs (shared with the source registry, not copied: stored blobs never change), then the
   manifests it references (an index's children), then the image itself
   with each of its tags; a tag the destination holds immutably already is not moved: the image is
-  stored there untagged [UG23:replication] (§7.1);
+  stored there untagged [UG23:replication] (docs/behaviour/repositories.md#tag-mutability);
 - one hop only: what replication pushes into a registry is not replicated on from there;
 - repository settings and policies are not replicated, and images pushed before the configuration stay
   where they are [UG23:replication];
@@ -108,7 +110,7 @@ class _Replicator:
 
     def pushed(self, registry: Registry, repository_name: str, result: PutImageResult) -> None:
         if self._replicating:
-            return  # a push replication itself makes: one hop only (§7.2)
+            return  # a push replication itself makes: one hop only (docs/behaviour/cross-repository.md#replication)
         destinations = destinations_for(registry.settings.replication_rules, repository_name)
         if destinations:
             view = result.view
@@ -219,7 +221,9 @@ def _put(target: Registry, repository_name: str, image: ImageRecord, image_tag: 
     try:
         push(image_tag)
     except errors.ImageTagAlreadyExists:
-        push(None)  # the destination's tag is immutable: the image is stored untagged (§7.1, §7.2)
+        # the destination's tag is immutable: the image is stored untagged
+        # (docs/behaviour/repositories.md#tag-mutability, docs/behaviour/cross-repository.md#replication)
+        push(None)
 
 
 # --- replication backfills ----------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Repositories ECR creates on its own: namespace prefixes, creation templates, create on push (ecr-behaviour §7.4).
+"""Repositories ECR creates on its own: namespace prefixes, creation templates, create on push
+(docs/behaviour/cross-repository.md#repository-creation-templates).
 
 Owns matching a repository name against the namespace prefixes of repository creation templates
 and pull through cache rules (an implied trailing ``/``, ``ROOT`` as the fallback, the most
@@ -21,9 +22,12 @@ from fake_ecr.formats.digest import is_valid_repository_name
 from fake_ecr.model import Registry, RegistrySettings, RepositoryRecord
 from fake_ecr.model.records import PullThroughCacheRule, RepositoryCreationTemplate, aws_managed_key_arn
 
-#: The prefix of the template (or pull through cache rule) for every name no other one covers (§2.8, §2.9).
+#: The prefix of the template (or pull through cache rule) for every name no other one covers
+#: (docs/behaviour/cross-repository.md#pull-through-cache,
+#: docs/behaviour/cross-repository.md#repository-creation-templates).
 ROOT = "ROOT"
-#: RCTAppliedFor: what a repository creation template applies to (§2.9).
+#: RCTAppliedFor: what a repository creation template applies to
+#: (docs/behaviour/cross-repository.md#repository-creation-templates).
 CREATE_ON_PUSH = "CREATE_ON_PUSH"
 REPLICATION = "REPLICATION"
 PULL_THROUGH_CACHE = "PULL_THROUGH_CACHE"
@@ -55,7 +59,8 @@ def most_specific(items: Iterable[T], prefix_of: Callable[[T], str], repository_
     """The item whose prefix covers the name most specifically: the longest namespace, else ``ROOT``.
 
     That the longest prefix wins is inferred from ``ROOT`` being the fallback "for any repository
-    with no more specific template" [M:doc Prefix] (UNCONFIRMED, §7.4).
+    with no more specific template" [M:doc Prefix] (UNCONFIRMED,
+    docs/behaviour/cross-repository.md#repository-creation-templates).
     """
     best: T | None = None
     best_coverage = -1
@@ -79,7 +84,8 @@ def template_for(
 
 
 def pull_through_cache_rule_for(settings: RegistrySettings, repository_name: str) -> PullThroughCacheRule | None:
-    """The pull through cache rule whose namespace holds the repository, if any (§7.3)."""
+    """The pull through cache rule whose namespace holds the repository, if any
+    (docs/behaviour/cross-repository.md#pull-through-cache)."""
     return most_specific(settings.pull_through_cache_rules, lambda rule: rule.ecr_repository_prefix, repository_name)
 
 
@@ -87,11 +93,13 @@ def create_repository(
     registry: Registry, repository_name: str, template: RepositoryCreationTemplate | None
 ) -> RepositoryRecord:
     """Create a repository as ECR does on its own: with the template's settings, else with the defaults
-    (mutable tags, AES256, no policies, no resource tags; §7.2, §7.3).
+    (mutable tags, AES256, no policies, no resource tags; docs/behaviour/cross-repository.md#replication,
+    docs/behaviour/cross-repository.md#pull-through-cache).
 
     Raises RepositoryAlreadyExists when the name is taken.  KMS encryption without a key uses the
-    registry's AWS-managed key, as CreateRepository does (§7.11).  Scanning on push is the
-    registry's scanning configuration's business: templates have no scanning settings (§2.9).
+    registry's AWS-managed key, as CreateRepository does (docs/behaviour/repositories.md#encryption).  Scanning on push
+    is the registry's scanning configuration's business: templates have no scanning settings
+    (docs/behaviour/cross-repository.md#repository-creation-templates).
     """
     if template is None:
         return registry.create_repository(repository_name)
@@ -126,7 +134,8 @@ def creates_on_push(registry: Registry, repository_name: str) -> bool:
 
 def create_on_push(registry: Registry, repository_name: str) -> None:
     """Before a push to the registry: create the repository if it does not exist and a CREATE_ON_PUSH
-    template covers its name (§7.4); without one the push goes on to fail with NAME_UNKNOWN (§4.3).
+    template covers its name (docs/behaviour/cross-repository.md#repository-creation-templates); without one the push
+    goes on to fail with NAME_UNKNOWN (docs/behaviour/registry.md#push-flow).
 
     A name outside ECR's repository name grammar is never created: the push fails as before.
     The control plane's PutImage and InitiateLayerUpload do not create repositories: ECR announced

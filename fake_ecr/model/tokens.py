@@ -1,11 +1,12 @@
-"""Registry credentials: issuing and checking ECR authorization tokens (ecr-behaviour §4.1) and download grants.
+"""Registry credentials: issuing and checking ECR authorization tokens (docs/behaviour/auth.md#registry-credentials) and
+download grants.
 
 Owns the two credential formats.  ``authorizationToken`` = base64(``AWS:<password>``);
 the password is base64 of a small JSON payload (account, region, expiry, and the
 principal it was issued to when that is known) and an
 HMAC over it with a key made fresh for each process, so a token cannot be forged
 or edited and is refused once expired or outside its account and region - as
-ECR's tokens are region-scoped and last 12 hours (§2.4).
+ECR's tokens are region-scoped and last 12 hours (docs/behaviour/auth.md#authorization-tokens).
 
 A download grant is what a GetDownloadUrlForLayer URL carries in place of ECR's
 presigned S3 URL: it names one blob (account, region, repository, digest) and an

@@ -1,4 +1,5 @@
-"""The OCI Distribution v2 registry of fake-ecr: ECR's data plane on the fake's server (ecr-behaviour §4).
+"""The OCI Distribution v2 registry of fake-ecr: ECR's data plane on the fake's server
+(docs/behaviour/registry.md#the-data-plane).
 
 One registry per account and region, sharing the model with the control plane:
 an image pushed here is the image DescribeImages shows, a blob uploaded with

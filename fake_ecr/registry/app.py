@@ -3,10 +3,10 @@
 Owns ``serve(request, registry, ...)``: match the path against ``ROUTES`` (the
 OCI distribution spec 1.1 endpoint table; werkzeug's ``path`` converter lets
 repository names hold slashes), check ECR's Basic credentials for anything
-under ``/v2`` (ecr-behaviour §4.1), run the handler, and turn a domain error
+under ``/v2`` (docs/behaviour/auth.md#registry-credentials), run the handler, and turn a domain error
 into its OCI error response (``oci_errors.ERRORS``).  Every response carries
-``Docker-Distribution-Api-Version: registry/2.0`` (§4.1, §4.7).  An unexpected
-exception becomes a 500 and is kept for the test that caused it.
+``Docker-Distribution-Api-Version: registry/2.0`` (docs/behaviour/auth.md#registry-credentials,
+docs/behaviour/registry.md#error-codes).  An unexpected exception becomes a 500 and is kept for the test that caused it.
 
 Must not import ``fake_ecr.api``.
 """
@@ -41,7 +41,7 @@ API_VERSION = {"Docker-Distribution-Api-Version": "registry/2.0"}
 
 
 def version_check(request: Request, registry: Registry) -> Response:
-    """``GET /v2/``: 200 once the credentials are good (§4.2)."""
+    """``GET /v2/``: 200 once the credentials are good (docs/behaviour/registry.md#endpoints)."""
     return Response("{}", content_type="application/json")
 
 
@@ -71,7 +71,8 @@ URL_MAP = Map(
 )
 #: The endpoint a GetDownloadUrlForLayer URL points to (GET and HEAD; its download grant counts only there).
 BLOB_READ = f"GET {BLOB}"
-#: The endpoints a push starts with: they may create the repository first (CREATE_ON_PUSH, §7.4).
+#: The endpoints a push starts with: they may create the repository first (CREATE_ON_PUSH,
+#: docs/behaviour/cross-repository.md#repository-creation-templates).
 PUSH_ENDPOINTS = frozenset({"POST /v2/<path:name>/blobs/uploads/", f"PUT {MANIFEST}"})
 #: The IAM actions a request needs when policies are enforced, per endpoint ("HEAD ..." for a GET
 #: route's HEAD).  A pull is ecr:BatchGetImage (manifests) and ecr:GetDownloadUrlForLayer (blobs); a
@@ -119,8 +120,9 @@ def _dispatch(
 ) -> Response:
     route = _route(request)
     claims = None
-    # Credentials come first under /v2, so a client's probe of any path gets the challenge (§4.1);
-    # outside it (ECR's root answers 404, §4.1) there is nothing to protect.
+    # Credentials come first under /v2, so a client's probe of any path gets the challenge
+    # (docs/behaviour/auth.md#registry-credentials); outside it (ECR's root answers 404,
+    # docs/behaviour/auth.md#registry-credentials) there is nothing to protect.
     if require_auth and request.path.startswith("/v2"):
         blob_read = None
         if isinstance(route, tuple) and route[0] == BLOB_READ:

@@ -1,6 +1,6 @@
 """Who may use a registry: ECR's Basic credentials, and which registry an ECR host name means.
 
-Owns the registry's side of ecr-behaviour §4.1: every request carries
+Owns the registry's side of docs/behaviour/auth.md#registry-credentials: every request carries
 ``Authorization: Basic base64("AWS:" + password)`` with a password from
 GetAuthorizationToken; without it the answer is 401 with ECR's challenge; a
 token that has expired on the fake's clock, or that was issued for another
@@ -8,8 +8,8 @@ account or region, is refused with 403 DENIED (the status docker reports as
 "denied: Your authorization token has expired...", aws/aws-cli#6580).
 
 GetDownloadUrlForLayer's URLs stand in for S3 presigned URLs, which work without
-an Authorization header (§2.3, §4.2 blob GET): they carry a download grant
-(``fake_ecr.model.tokens``) in the ``X-Amz-Security-Token`` query parameter.  A grant is
+an Authorization header (docs/behaviour/registry.md#layer-api, docs/behaviour/registry.md#endpoints blob GET): they
+carry a download grant (``fake_ecr.model.tokens``) in the ``X-Amz-Security-Token`` query parameter.  A grant is
 no password: it is taken only on a blob read (GET or HEAD) of the one repository
 and digest it names, until it expires, and never as Basic credentials.
 
@@ -26,7 +26,8 @@ from fake_ecr.model import Registry
 from fake_ecr.model.tokens import PRESIGNED_CREDENTIAL, USERNAME, TokenClaims, read_download_grant, read_password
 from fake_ecr.registry.oci_errors import AuthorizationTokenExpired, AuthorizationTokenInvalid, CredentialsRequired
 
-#: ECR's registry host names (§1.3): <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn][:port]
+#: ECR's registry host names (docs/behaviour/api.md#shared-structures):
+#: <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn][:port]
 _ECR_HOST = re.compile(r"(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?(?::\d+)?")
 
 
@@ -56,7 +57,7 @@ def authenticate(
     if authorization.username != USERNAME:
         raise AuthorizationTokenInvalid()
     claims = read_password(authorization.password or "")
-    # Tokens are region-scoped (§2.4) and name the account they were issued to.
+    # Tokens are region-scoped (docs/behaviour/auth.md#authorization-tokens) and name the account they were issued to.
     if claims is None or claims.region != registry.region:
         raise AuthorizationTokenInvalid()
     if claims.account_id != registry.registry_id and not any_account:

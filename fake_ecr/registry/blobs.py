@@ -2,7 +2,7 @@
 
 Owns ``HEAD/GET /v2/<name>/blobs/<digest>`` (with single ``Range`` reads) and the
 upload session endpoints under ``/v2/<name>/blobs/uploads/`` (OCI distribution
-spec 1.1 "Pushing blobs"; ECR's answers in ecr-behaviour §4.2).  Bodies stream
+spec 1.1 "Pushing blobs"; ECR's answers in docs/behaviour/registry.md#endpoints).  Bodies stream
 both ways: a request body is read in pieces into the upload session, which
 hashes it as it arrives; a blob is sent back in pieces from its store.  The
 upload sessions are the same the layer API uses (InitiateLayerUpload ...).
@@ -56,7 +56,7 @@ def get_blob(request: Request, registry: Registry, name: str, digest: str) -> Re
     """HEAD/GET a blob of the repository: 200, or 206 for a satisfiable single range.
 
     ECR answers GET with a 307 to a presigned S3 URL; serving the bytes here is the
-    alternative §4.5 allows, and clients that follow redirects handle both.
+    alternative docs/behaviour/registry.md#blob-downloads allows, and clients that follow redirects handle both.
     """
     check_digest(digest)
     blob = registry.open_blob(name, digest)
@@ -106,8 +106,9 @@ def _mount(registry: Registry, name: str, args: MultiDict[str, str]) -> str | No
     """The digest mounted from ``?mount=<digest>&from=<repository>``, or None when there is no mount.
 
     ECR mounts across repositories only when the account setting BLOB_MOUNTING is ENABLED
-    (§4.2, §4.6); otherwise, as for a blob the source lacks, the POST opens an ordinary
-    upload session (202), which is what the OCI spec asks of a registry that can't mount.
+    (docs/behaviour/registry.md#endpoints, docs/behaviour/limits.md#registry-limits); otherwise, as for a blob the
+    source lacks, the POST opens an ordinary upload session (202), which is what the OCI spec asks of a registry that
+    can't mount.
     """
     digest, source = args.get("mount"), args.get("from")
     if digest is None or source is None or registry.settings.account_setting("BLOB_MOUNTING") != "ENABLED":
@@ -147,7 +148,7 @@ def _drop(registry: Registry, name: str, upload_id: str) -> None:
 
 
 def patch_upload(request: Request, registry: Registry, name: str, upload_id: str) -> Response:
-    """PATCH a chunk onto the upload; out of order -> 416 BLOB_UPLOAD_INVALID (§3 #29).
+    """PATCH a chunk onto the upload; out of order -> 416 BLOB_UPLOAD_INVALID (docs/behaviour/errors.md#messages #29).
 
     A chunk whose body can't be read (bad framing, cut short) may be partly in, and no Range can say how much
     of it was meant: the upload is dropped and the answer is 400 BLOB_UPLOAD_INVALID, "the blob upload
@@ -161,8 +162,9 @@ def patch_upload(request: Request, registry: Registry, name: str, upload_id: str
     except errors.RequestBodyUnreadable:
         _drop(registry, name, upload_id)
         raise
-    # ECR answers a chunk with 201 Created where the spec says 202 (§4.2, dotnet/sdk-container-builds#279):
-    # containers/image, go-containerregistry and docker's client all take any 2xx there.
+    # ECR answers a chunk with 201 Created where the spec says 202 (docs/behaviour/registry.md#endpoints,
+    # dotnet/sdk-container-builds#279): containers/image, go-containerregistry and docker's client all take any 2xx
+    # there.
     return _upload_response(201, name, upload)
 
 

@@ -2,7 +2,7 @@
 
 Owns ``/v2/<name>/manifests/<reference>`` (HEAD, GET, PUT, DELETE),
 ``/v2/<name>/tags/list`` and ``/v2/<name>/referrers/<digest>`` (OCI distribution
-spec 1.1; ECR's answers in ecr-behaviour §4.2).  A push goes through the model's
+spec 1.1; ECR's answers in docs/behaviour/registry.md#endpoints).  A push goes through the model's
 one write path, ``Registry.put_image``, as PutImage does; a GET is a pull
 (``Registry.pull_images``, which records lastRecordedPullTime); manifests are
 served as the exact bytes pushed.
@@ -31,12 +31,13 @@ from fake_ecr.registry.oci_errors import (
 )
 from fake_ecr.registry.paths import manifest_location, tags_page_location
 
-#: ECR's largest manifest (§4.6, botocore's ImageManifest max length).
+#: ECR's largest manifest (docs/behaviour/limits.md#registry-limits, botocore's ImageManifest max length).
 MAX_MANIFEST_SIZE = 4 * 1024 * 1024
-#: Largest tags/list page (§4.2: a larger ``n`` is answered 405).
+#: Largest tags/list page (docs/behaviour/registry.md#endpoints: a larger ``n`` is answered 405).
 MAX_TAGS_PAGE = 1000
 #: WSGI environ key naming the IAM principal a request is taken to come from (``FakeEcr.acting_as``).
-#: ECR knows it from the credentials; fake-ecr's tokens carry no principal (§7.10).
+#: ECR knows it from the credentials; fake-ecr's tokens carry no principal
+#: (docs/behaviour/images.md#pull-time-update-exclusions).
 PRINCIPAL_KEY = "fake_ecr.principal_arn"
 
 
@@ -51,10 +52,10 @@ def _image_id(reference: str) -> ImageId:
 def accepted_media_types(request: Request) -> tuple[str, ...] | None:
     """The media types the client accepts; None when it takes anything.
 
-    Go clients send one ``Accept`` line per media type (registry-clients.md #2), so every
+    Go clients send one ``Accept`` line per media type (docs/behaviour/clients.md#what-clients-need #2), so every
     line counts, each split on commas, parameters (``;q=``) dropped.  A request without
     Accept gets the stored manifest: fake-ecr converts no manifests, so it can't do what ECR
-    does for such old clients, a conversion to schema 1 (§4.4; judgement call).
+    does for such old clients, a conversion to schema 1 (docs/behaviour/registry.md#manifest-formats; judgement call).
     """
     accepted = {
         media_type.split(";", 1)[0].strip()
@@ -68,7 +69,8 @@ def accepted_media_types(request: Request) -> tuple[str, ...] | None:
 
 
 def _manifest_response(image: ImageRecord) -> Response:
-    # The bytes as pushed, their pushed type, and their digest: clients verify all three (registry-clients.md #6).
+    # The bytes as pushed, their pushed type, and their digest: clients verify all three
+    # (docs/behaviour/clients.md#what-clients-need #6).
     headers = {"Docker-Content-Digest": image.image_digest, "ETag": f'"{image.image_digest}"'}
     return Response(image.image_manifest, status=200, headers=headers, content_type=image.image_manifest_media_type)
 
@@ -77,13 +79,16 @@ def get_manifest(request: Request, registry: Registry, name: str, reference: str
     """HEAD/GET a manifest by tag or digest; a GET is a pull.
 
     ECR converts between formats for a client that does not accept the stored one
-    (§4.4); fake-ecr converts nothing and answers MANIFEST_UNKNOWN, as §4.4 allows a mock.
+    (docs/behaviour/registry.md#manifest-formats); fake-ecr converts nothing and answers MANIFEST_UNKNOWN, as
+    docs/behaviour/registry.md#manifest-formats allows a mock.
     """
     image_id = _image_id(reference)
     accepted = accepted_media_types(request)
     if request.method == "HEAD":  # a look, not a pull: lastRecordedPullTime stays; else as pull_images decides
         image = registry.resolve_image(name, image_id).image
-        pullable = image.image_status == ACTIVE  # archived images answer 404 (§4.2, §7.8)
+        # archived images answer 404 (docs/behaviour/registry.md#endpoints,
+        # docs/behaviour/images.md#archive-storage-class)
+        pullable = image.image_status == ACTIVE
         if not pullable or (accepted is not None and image.image_manifest_media_type not in accepted):
             raise errors.ImageNotFound(registry.registry_id, name, image_id.image_digest, image_id.image_tag)
         return _manifest_response(image)
@@ -138,8 +143,8 @@ def put_manifest(request: Request, registry: Registry, name: str, reference: str
 def delete_manifest(request: Request, registry: Registry, name: str, reference: str) -> Response:
     """DELETE by digest (the image and its tags) or by tag (the tag), as BatchDeleteImage does (202).
 
-    ECR's support of manifest DELETE is a CONFLICT in the reference (§4.2); its recommendation,
-    to support it, is followed.
+    ECR's support of manifest DELETE is a CONFLICT in the reference (docs/behaviour/registry.md#endpoints); its
+    recommendation, to support it, is followed.
     """
     image_id = _image_id(reference)
     _, failures = registry.delete_images(name, [image_id])
@@ -190,10 +195,11 @@ def _referrer_descriptor(image: ImageRecord) -> dict[str, object]:
 
 
 def list_referrers(request: Request, registry: Registry, name: str, digest: str) -> Response:
-    """GET the referrers of a digest: an OCI index of the manifests whose subject it is (§7.9).
+    """GET the referrers of a digest: an OCI index of the manifests whose subject it is
+    (docs/behaviour/images.md#referrers).
 
     Always 200 for an existing repository, also when the subject itself is not there (OCI spec).
-    Only ACTIVE images are listed, as ListImageReferrers does by default (§7.9).
+    Only ACTIVE images are listed, as ListImageReferrers does by default (docs/behaviour/images.md#referrers).
     """
     check_digest(digest)
     artifact_type = request.args.get("artifactType")

@@ -2,9 +2,9 @@
 
 Owns what a registry client sees when something fails: the HTTP status, the
 OCI error code and message in ``{"errors": [{"code", "message", "detail"}]}``
-(OCI distribution spec 1.1 "Error Codes"; ECR's codes and texts, ecr-behaviour
-§4.7 and §3), and the headers some failures carry (the Basic challenge, an
-upload's ``Range`` after a 416).  ``ERRORS`` maps domain error classes to their
+(OCI distribution spec 1.1 "Error Codes"; ECR's codes and texts,
+docs/behaviour/registry.md#error-codes and docs/behaviour/errors.md#messages), and the headers some failures carry (the
+Basic challenge, an upload's ``Range`` after a 416).  ``ERRORS`` maps domain error classes to their
 rendering and is looked up along the error's MRO, so the most specific class
 wins.  The model's errors come from ``fake_ecr.errors``; the errors defined here
 are the ones only the registry can run into (credentials, headers, URLs).
@@ -30,20 +30,22 @@ from fake_ecr.registry.paths import upload_state
 
 @dataclass(eq=False)
 class CredentialsRequired(errors.EcrError):
-    """A request without Basic credentials: answered with ECR's challenge (§4.1)."""
+    """A request without Basic credentials: answered with ECR's challenge
+    (docs/behaviour/auth.md#registry-credentials)."""
 
     host: str
 
     @property
     def message(self) -> str:
-        # ECR's 401 body is reported as the bare text "Not Authorized" (§4.7, UNCONFIRMED);
-        # fake-ecr keeps the words and puts them in OCI's JSON error body like every other error.
+        # ECR's 401 body is reported as the bare text "Not Authorized" (docs/behaviour/registry.md#error-codes,
+        # UNCONFIRMED); fake-ecr keeps the words and puts them in OCI's JSON error body like every other error.
         return "Not Authorized"
 
 
 @dataclass(eq=False)
 class AuthorizationTokenExpired(errors.EcrError):
-    """A token from GetAuthorizationToken more than 12 hours old on the fake's clock (§2.4)."""
+    """A token from GetAuthorizationToken more than 12 hours old on the fake's clock
+    (docs/behaviour/auth.md#authorization-tokens)."""
 
     @property
     def message(self) -> str:  # docker prints "denied: <this>" (aws/aws-cli#6580)
@@ -52,7 +54,8 @@ class AuthorizationTokenExpired(errors.EcrError):
 
 @dataclass(eq=False)
 class AuthorizationTokenInvalid(errors.EcrError):
-    """Credentials that are no token of this registry's account and region (§4.1: tokens are region-scoped)."""
+    """Credentials that are no token of this registry's account and region (docs/behaviour/auth.md#registry-credentials:
+    tokens are region-scoped)."""
 
     @property
     def message(self) -> str:  # "DENIED: Your Authorization Token is invalid." (akuity/kargo#3482)
@@ -98,7 +101,7 @@ class TagInvalid(errors.EcrError):
 
 @dataclass(eq=False)
 class ManifestTooLarge(errors.InvalidParameter):
-    """A manifest over ECR's 4 MiB limit (§4.6; OCI spec: 413 Payload Too Large)."""
+    """A manifest over ECR's 4 MiB limit (docs/behaviour/limits.md#registry-limits; OCI spec: 413 Payload Too Large)."""
 
     member: str = "imageManifest"
     constraint: str = "Member must have length less than or equal to 4194304"
@@ -111,7 +114,7 @@ class ManifestBodyUnreadable(errors.RequestBodyUnreadable):
 
 @dataclass(eq=False)
 class PageSizeInvalid(errors.InvalidValue):
-    """A tags/list ``n`` that is not a page size of 0..1000 (§3 #33)."""
+    """A tags/list ``n`` that is not a page size of 0..1000 (docs/behaviour/errors.md#messages #33)."""
 
 
 @dataclass(eq=False)
@@ -128,7 +131,8 @@ class ImageDeleteRefused(errors.EcrError):
 
 @dataclass(eq=False)
 class EndpointNotFound(errors.EcrError):
-    """A path that is no endpoint of the registry (ECR answers its root and unknown paths 404, §4.1)."""
+    """A path that is no endpoint of the registry (ECR answers its root and unknown paths 404,
+    docs/behaviour/auth.md#registry-credentials)."""
 
     method: str
     path: str
@@ -140,7 +144,8 @@ class EndpointNotFound(errors.EcrError):
 
 @dataclass(eq=False)
 class MethodNotAllowed(EndpointNotFound):
-    """A known path with a method it does not serve (blob DELETE, which ECR does not document, §4.2)."""
+    """A known path with a method it does not serve (blob DELETE, which ECR does not document,
+    docs/behaviour/registry.md#endpoints)."""
 
 
 # --- the one table --------------------------------------------------------------------
@@ -151,7 +156,8 @@ def _own_message(error: errors.EcrError) -> str:
 
 
 def _constraint(error: errors.InvalidParameter) -> str:
-    # ECR's registry reports a manifest it cannot read by the bare constraint: "Invalid JSON syntax" (§3 #34).
+    # ECR's registry reports a manifest it cannot read by the bare constraint: "Invalid JSON syntax"
+    # (docs/behaviour/errors.md#messages #34).
     return error.constraint
 
 
@@ -160,7 +166,8 @@ def _no_headers(error: errors.EcrError) -> Mapping[str, str]:
 
 
 def _challenge(error: CredentialsRequired) -> Mapping[str, str]:
-    # ECR's challenge, realm and service verbatim (§4.1); the realm names the host the client addressed.
+    # ECR's challenge, realm and service verbatim (docs/behaviour/auth.md#registry-credentials); the realm names the
+    # host the client addressed.
     return {"WWW-Authenticate": f'Basic realm="https://{error.host}/",service="ecr.amazonaws.com"'}
 
 
@@ -194,23 +201,27 @@ class OciError:
 #: Domain error -> its rendering; looked up along the error's MRO (most specific first).
 #: Statuses the reference marks UNCONFIRMED are noted; they follow the OCI spec where it has one.
 ERRORS: dict[type[errors.EcrError], OciError] = {
-    # credentials (§4.1): none -> 401 + challenge; expired or not this registry's -> 403 DENIED, the
-    # status behind docker's "denied: Your authorization token has expired" (§4.1 allows 401 or 403).
+    # credentials (docs/behaviour/auth.md#registry-credentials): none -> 401 + challenge; expired or not this registry's
+    # -> 403 DENIED, the status behind docker's "denied: Your authorization token has expired"
+    # (docs/behaviour/auth.md#registry-credentials allows 401 or 403).
     CredentialsRequired: OciError(401, "UNAUTHORIZED", headers=_challenge),
     AuthorizationTokenExpired: OciError(403, "DENIED"),
     AuthorizationTokenInvalid: OciError(403, "DENIED"),
     # a policy that does not let the token's principal do it: "denied: User: ... is not authorized to
     # perform: ecr:BatchGetImage on resource: ..." as docker printed it (everything2/everything2#2562)
     errors.AccessDenied: OciError(403, "DENIED"),
-    # repositories, manifests, tags (§4.7)
+    # repositories, manifests, tags (docs/behaviour/registry.md#error-codes)
     errors.RepositoryNotFound: OciError(404, "NAME_UNKNOWN"),
-    errors.ImageNotFound: OciError(404, "MANIFEST_UNKNOWN", lambda _: "Requested image not found"),  # §3 #28
-    errors.ImageTagAlreadyExists: OciError(400, "TAG_INVALID"),  # status UNCONFIRMED (§10 #9)
+    # docs/behaviour/errors.md#messages #28
+    errors.ImageNotFound: OciError(404, "MANIFEST_UNKNOWN", lambda _: "Requested image not found"),
+    # status UNCONFIRMED (docs/behaviour/index.md#unconfirmed #9)
+    errors.ImageTagAlreadyExists: OciError(400, "TAG_INVALID"),
     TagInvalid: OciError(400, "TAG_INVALID"),
-    errors.LayersNotFound: OciError(400, "BLOB_UPLOAD_UNKNOWN"),  # ECR's code (§4.7); status UNCONFIRMED
+    # ECR's code (docs/behaviour/registry.md#error-codes); status UNCONFIRMED
+    errors.LayersNotFound: OciError(400, "BLOB_UPLOAD_UNKNOWN"),
     # UNCONFIRMED: missing child manifests of an index; OCI's code for a manifest naming unknown content.
     errors.ReferencedImagesNotFound: OciError(400, "MANIFEST_BLOB_UNKNOWN"),
-    errors.ManifestInvalid: OciError(400, "UNSUPPORTED", _constraint),  # §3 #34
+    errors.ManifestInvalid: OciError(400, "UNSUPPORTED", _constraint),  # docs/behaviour/errors.md#messages #34
     # A descriptor breaking the image spec's rules: the distribution spec's MANIFEST_INVALID (UNCONFIRMED as ECR).
     errors.ManifestDescriptorInvalid: OciError(400, "MANIFEST_INVALID", _constraint),
     ManifestTooLarge: OciError(413, "MANIFEST_INVALID"),
@@ -223,19 +234,23 @@ ERRORS: dict[type[errors.EcrError], OciError] = {
     errors.DigestInvalid: OciError(400, "DIGEST_INVALID"),
     # UNCONFIRMED: a digest DELETE of a manifest an index still lists; 409 as the state forbids it.
     ImageDeleteRefused: OciError(409, "DENIED"),
-    errors.LimitExceeded: OciError(403, "DENIED"),  # image quota reached (§3 #27); status UNCONFIRMED
+    # image quota reached (docs/behaviour/errors.md#messages #27); status UNCONFIRMED
+    errors.LimitExceeded: OciError(403, "DENIED"),
     # fake-ecr's own registry limit (a push replicating to one registry too many): refused as ECR's limits are.
     errors.TooManyRegistries: OciError(403, "DENIED"),
-    PageSizeInvalid: OciError(405, "UNSUPPORTED"),  # tags/list n > 1000 (§3 #33)
-    # blobs and uploads (§4.7; OCI spec "Pushing blobs")
+    PageSizeInvalid: OciError(405, "UNSUPPORTED"),  # tags/list n > 1000 (docs/behaviour/errors.md#messages #33)
+    # blobs and uploads (docs/behaviour/registry.md#error-codes; OCI spec "Pushing blobs")
     errors.LayerNotFound: OciError(404, "BLOB_UNKNOWN"),
     BlobRangeNotSatisfiable: OciError(416, "SIZE_INVALID", headers=_unsatisfiable),
     errors.UploadNotFound: OciError(404, "BLOB_UPLOAD_UNKNOWN"),
-    errors.InvalidLayerPart: OciError(416, "BLOB_UPLOAD_INVALID", headers=_part_out_of_order),  # §3 #29
+    # docs/behaviour/errors.md#messages #29
+    errors.InvalidLayerPart: OciError(416, "BLOB_UPLOAD_INVALID", headers=_part_out_of_order),
     ContentRangeInvalid: OciError(416, "BLOB_UPLOAD_INVALID", headers=_bad_content_range),
-    errors.InvalidLayer: OciError(400, "BLOB_UPLOAD_INVALID"),  # §3 #29
-    errors.EmptyUpload: OciError(400, "BLOB_UPLOAD_INVALID"),  # ECR stores no empty blobs (§4.3); UNCONFIRMED
-    errors.LayerPartTooSmall: OciError(400, "BLOB_UPLOAD_INVALID"),  # §4.2 PATCH, §3 #22; status UNCONFIRMED
+    errors.InvalidLayer: OciError(400, "BLOB_UPLOAD_INVALID"),  # docs/behaviour/errors.md#messages #29
+    # ECR stores no empty blobs (docs/behaviour/registry.md#push-flow); UNCONFIRMED
+    errors.EmptyUpload: OciError(400, "BLOB_UPLOAD_INVALID"),
+    # docs/behaviour/registry.md#endpoints PATCH, docs/behaviour/errors.md#messages #22; status UNCONFIRMED
+    errors.LayerPartTooSmall: OciError(400, "BLOB_UPLOAD_INVALID"),
     # ... and BLOB_UPLOAD_INVALID on the upload endpoints, whose upload is dropped with it (blobs.patch_upload).
     errors.RequestBodyUnreadable: OciError(400, "BLOB_UPLOAD_INVALID"),
     # fake-ecr's own limits.  A chunk past Settings.upload_space_limit: 413 Content Too Large (RFC 9110 §15.5.14)

@@ -1,10 +1,10 @@
 """Image scanning's state machine: when scans start, what they report, and when they finish.
 
-Owns (ecr-behaviour §5): the effective scan frequency of a repository (registry rules with §5.2's
-filter matching, the repository's own ``scanOnPush``); starting scans (StartImageScan, scan on push
-through ``Backend.push_listeners``, continuous scans when a registry turns to ENHANCED); the 24-hour
-quota per image; finishing a scan ``Settings.scan_delay`` seconds after its start on the fake's
-clock, checked whenever a scan is read (``complete_scans`` finishes them at once); the result:
+Owns (docs/behaviour/scanning.md#image-scanning): the effective scan frequency of a repository (registry rules with
+docs/behaviour/scanning.md#registry-scanning-configuration's filter matching, the repository's own ``scanOnPush``);
+starting scans (StartImageScan, scan on push through ``Backend.push_listeners``, continuous scans when a registry turns
+to ENHANCED); the 24-hour quota per image; finishing a scan ``Settings.scan_delay`` seconds after its start on the
+fake's clock, checked whenever a scan is read (``complete_scans`` finishes them at once); the result:
 findings a test set for a digest or tag, else IMAGE_SIZE_EXCEEDED for an image over
 ``Settings.scan_size_limit``, else the image's layers read with ``fake_ecr.scanning.packages`` and
 matched against the vulnerability table; statuses are those of the installed botocore's model.  The
@@ -60,9 +60,11 @@ from fake_ecr.settings import Settings
 
 BASIC, ENHANCED = "BASIC", "ENHANCED"
 MANUAL, SCAN_ON_PUSH, CONTINUOUS_SCAN = "MANUAL", "SCAN_ON_PUSH", "CONTINUOUS_SCAN"
-#: The scan frequencies each scan type accepts in registry rules (§5.2).
+#: The scan frequencies each scan type accepts in registry rules
+#: (docs/behaviour/scanning.md#registry-scanning-configuration).
 SUPPORTED_FREQUENCIES = {BASIC: (SCAN_ON_PUSH,), ENHANCED: (SCAN_ON_PUSH, CONTINUOUS_SCAN)}
-#: When rules of both frequencies match a repository, continuous scanning wins (§2.5, §5.1).
+#: When rules of both frequencies match a repository, continuous scanning wins
+#: (docs/behaviour/scanning.md#scanning-operations, docs/behaviour/scanning.md#scan-types).
 _FREQUENCY_PRECEDENCE = (CONTINUOUS_SCAN, SCAN_ON_PUSH)
 
 #: The ScanStatus enum of the installed botocore's ECR model: what a scan may report.
@@ -73,15 +75,17 @@ SCAN_STATUSES: tuple[str, ...] = tuple(service_model().shape_for("ScanStatus").e
 SIZE_EXCEEDED_STATUS = "IMAGE_SIZE_EXCEEDED" if "IMAGE_SIZE_EXCEEDED" in SCAN_STATUSES else "FAILED"
 #: UNCONFIRMED: ECR's description of that status is not documented.
 SIZE_EXCEEDED_DESCRIPTION = "The image exceeds the maximum image size supported for scanning."
-#: The statuses a scan reports findings with: a finished basic or enhanced scan (§5.3).
+#: The statuses a scan reports findings with: a finished basic or enhanced scan
+#: (docs/behaviour/scanning.md#scan-statuses).
 FINDING_STATUSES = frozenset({"COMPLETE", "ACTIVE"})
-#: ECR's description of an image its scanner cannot read (§3 #32, aws-observability/aws-otel-collector#2193).
+#: ECR's description of an image its scanner cannot read (docs/behaviour/errors.md#messages #32,
+#: aws-observability/aws-otel-collector#2193).
 UNSUPPORTED_DESCRIPTION = "UnsupportedImageError: The operating system and/or package manager are not supported."
 #: The description each status has by default; ``None``: ECR's text is not known, none is shown.
 STATUS_DESCRIPTIONS: Mapping[str, str | None] = {
     **dict.fromkeys(SCAN_STATUSES),
-    "COMPLETE": "The scan was completed successfully.",  # §3 #32
-    "ACTIVE": "Continuous scan is selected for image.",  # §3 #32, aws/aws-cli#6759
+    "COMPLETE": "The scan was completed successfully.",  # docs/behaviour/errors.md#messages #32
+    "ACTIVE": "Continuous scan is selected for image.",  # docs/behaviour/errors.md#messages #32, aws/aws-cli#6759
     # An enhanced scan waiting to start (a capture in alexjurkiewicz/ecr-scan-image#51).
     "PENDING": "Pending start of the image scan.",
     "FAILED": UNSUPPORTED_DESCRIPTION,
@@ -89,19 +93,22 @@ STATUS_DESCRIPTIONS: Mapping[str, str | None] = {
     "IMAGE_SIZE_EXCEEDED": SIZE_EXCEEDED_DESCRIPTION,
 }
 #: The status of a scan that found no OS packages, per basic scan engine (account setting
-#: BASIC_SCAN_TYPE_VERSION, §7.6) or enhanced scanning.  Clair's FAILED is confirmed (§5.3,
-#: aws-observability/aws-otel-collector#2193); UNSUPPORTED_IMAGE for AWS_NATIVE and Inspector is
-#: UNCONFIRMED (§5.3, §10 #8: the enum value exists for "image/OS not supported").
+#: BASIC_SCAN_TYPE_VERSION, docs/behaviour/cross-repository.md#account-settings) or enhanced scanning.  Clair's FAILED
+#: is confirmed (docs/behaviour/scanning.md#scan-statuses, aws-observability/aws-otel-collector#2193); UNSUPPORTED_IMAGE
+#: for AWS_NATIVE and Inspector is UNCONFIRMED (docs/behaviour/scanning.md#scan-statuses,
+#: docs/behaviour/index.md#unconfirmed #8: the enum value exists for "image/OS not supported").
 _UNSUPPORTED_STATUS = {"CLAIR": "FAILED", "AWS_NATIVE": "UNSUPPORTED_IMAGE", ENHANCED: "UNSUPPORTED_IMAGE"}
 
-#: One basic scan per image per 24 hours, the scan on push included (§2.5 StartImageScan).
+#: One basic scan per image per 24 hours, the scan on push included (docs/behaviour/scanning.md#scanning-operations
+#: StartImageScan).
 SCAN_QUOTA_SECONDS = 24 * 3600
-SCAN_QUOTA_TEXT = "The scan quota per image has been exceeded. Wait and try again."  # §3 #11
-#: UNCONFIRMED (§2.5): StartImageScan under enhanced scanning answers ValidationException; the text
-#: is the one a user got from StartImageScan in alexjurkiewicz/ecr-scan-image#44.
+# docs/behaviour/errors.md#messages #11
+SCAN_QUOTA_TEXT = "The scan quota per image has been exceeded. Wait and try again."
+#: UNCONFIRMED (docs/behaviour/scanning.md#scanning-operations): StartImageScan under enhanced scanning answers
+#: ValidationException; the text is the one a user got from StartImageScan in alexjurkiewicz/ecr-scan-image#44.
 MANUAL_SCAN_DISABLED_TEXT = "This feature is disabled"
 #: Inspector only takes up images pushed in the last 30 days when enhanced scanning is turned on;
-#: older ones show SCAN_ELIGIBILITY_EXPIRED (§5.1, UG image-scanning-troubleshooting).
+#: older ones show SCAN_ELIGIBILITY_EXPIRED (docs/behaviour/scanning.md#scan-types, UG image-scanning-troubleshooting).
 ENHANCED_ELIGIBILITY_SECONDS = 30 * 86400
 
 
@@ -109,8 +116,8 @@ ENHANCED_ELIGIBILITY_SECONDS = 30 * 86400
 
 
 def filter_matches(repository_filter: str, repository_name: str) -> bool:
-    """§5.2: a filter without ``*`` matches names containing it; with ``*`` it is an anchored glob,
-    ECR's wildcard matching (``wildcard_matches``)."""
+    """docs/behaviour/scanning.md#registry-scanning-configuration: a filter without ``*`` matches names containing it;
+    with ``*`` it is an anchored glob, ECR's wildcard matching (``wildcard_matches``)."""
     if "*" in repository_filter:
         return wildcard_matches(repository_filter, repository_name)
     return repository_filter in repository_name
@@ -118,7 +125,8 @@ def filter_matches(repository_filter: str, repository_name: str) -> bool:
 
 @dataclass(frozen=True)
 class RepositoryScanning:
-    """How a repository's images are scanned (RepositoryScanningConfiguration, §2.5)."""
+    """How a repository's images are scanned (RepositoryScanningConfiguration,
+    docs/behaviour/scanning.md#scanning-operations)."""
 
     scan_frequency: str
     #: The registry rules' filters that gave the frequency.
@@ -128,8 +136,9 @@ class RepositoryScanning:
 def repository_scanning(settings: RegistrySettings, repository: RepositoryRecord) -> RepositoryScanning:
     """The effective scanning of ``repository`` under the registry's scanning configuration."""
     if settings.scan_type == ENHANCED and not settings.scanning_rules:
-        # ENHANCED with no rules scans every repository continuously (§5.2); no filter applied
-        # (UNCONFIRMED what appliedScanFilters shows then).
+        # ENHANCED with no rules scans every repository continuously
+        # (docs/behaviour/scanning.md#registry-scanning-configuration); no filter applied (UNCONFIRMED what
+        # appliedScanFilters shows then).
         return RepositoryScanning(CONTINUOUS_SCAN, ())
     name = repository.repository_name
     for frequency in _FREQUENCY_PRECEDENCE:
@@ -143,14 +152,15 @@ def repository_scanning(settings: RegistrySettings, repository: RepositoryRecord
         if matched:
             return RepositoryScanning(frequency, matched)
     if settings.scan_type == BASIC and repository.scan_on_push:
-        # The repository's own (legacy) scanOnPush still scans on push under basic scanning (§5.1);
-        # enhanced scanning follows its rules only (UNCONFIRMED).
+        # The repository's own (legacy) scanOnPush still scans on push under basic scanning
+        # (docs/behaviour/scanning.md#scan-types); enhanced scanning follows its rules only (UNCONFIRMED).
         return RepositoryScanning(SCAN_ON_PUSH, ())
     return RepositoryScanning(MANUAL, ())
 
 
 def basic_scan_version(settings: RegistrySettings) -> str:
-    """The basic scan engine: ``AWS_NATIVE`` (the default) or the legacy ``CLAIR`` (§5.1, §7.6)."""
+    """The basic scan engine: ``AWS_NATIVE`` (the default) or the legacy ``CLAIR``
+    (docs/behaviour/scanning.md#scan-types, docs/behaviour/cross-repository.md#account-settings)."""
     return settings.account_setting("BASIC_SCAN_TYPE_VERSION") or "AWS_NATIVE"
 
 
@@ -302,7 +312,8 @@ def _layer_digests(image: ImageRecord) -> list[str]:
 
 
 def scannable(image: ImageRecord) -> bool:
-    """An image manifest of a container image: not an index, not an artifact (§5.3)."""
+    """An image manifest of a container image: not an index, not an artifact
+    (docs/behaviour/scanning.md#scan-statuses)."""
     if image.image_manifest_media_type not in IMAGE_MANIFEST_TYPES:
         return False
     # Schema 1 has no config blob; other images need an image config rather than an artifact's.
@@ -349,14 +360,16 @@ class ScanEngine:
 
     def _new_scan(self, settings: RegistrySettings, scan_frequency: str, now: float) -> ImageScan:
         enhanced = settings.scan_type == ENHANCED
-        # A basic scan is IN_PROGRESS at once (§5.3, CLI start-image-scan); an enhanced one waits PENDING.
+        # A basic scan is IN_PROGRESS at once (docs/behaviour/scanning.md#scan-statuses, CLI start-image-scan); an
+        # enhanced one waits PENDING.
         status = "PENDING" if enhanced else "IN_PROGRESS"
         return ImageScan(status, now, scan_frequency, enhanced, STATUS_DESCRIPTIONS[status])
 
     def pushed(self, registry: Registry, repository_name: str, result: PutImageResult) -> None:
-        """Push listener: scan a new (or restored) image when its repository scans on push (§5.1).
+        """Push listener: scan a new (or restored) image when its repository scans on push
+        (docs/behaviour/scanning.md#scan-types).
 
-        A restored image keeps no findings from before its archiving (§7.8).
+        A restored image keeps no findings from before its archiving (docs/behaviour/images.md#archive-storage-class).
         """
         if not result.image_created:
             return
@@ -370,7 +383,7 @@ class ScanEngine:
             registry.modify_image(repository_name, ImageId(image.image_digest), _setting(scan))
 
     def start_image_scan(self, registry: Registry, repository_name: str, image_id: ImageId) -> ImageView:
-        """StartImageScan: a basic scan of one image, IN_PROGRESS (§2.5)."""
+        """StartImageScan: a basic scan of one image, IN_PROGRESS (docs/behaviour/scanning.md#scanning-operations)."""
         settings = registry.settings
         if settings.scan_type == ENHANCED:
             raise errors.ValidationFailed(MANUAL_SCAN_DISABLED_TEXT)
@@ -393,8 +406,8 @@ class ScanEngine:
     def registry_configured(self, registry: Registry) -> None:
         """After PutRegistryScanningConfiguration: enhanced continuous scanning takes up existing images.
 
-        Images pushed in the last 30 days start a scan; older ones are SCAN_ELIGIBILITY_EXPIRED (§5.1).
-        Images that already have an enhanced scan keep it.
+        Images pushed in the last 30 days start a scan; older ones are SCAN_ELIGIBILITY_EXPIRED
+        (docs/behaviour/scanning.md#scan-types). Images that already have an enhanced scan keep it.
         """
         settings = registry.settings
         if settings.scan_type != ENHANCED:
@@ -436,7 +449,8 @@ class ScanEngine:
         except LayerNotReadable as error:
             return ScanResult((), "FAILED", error.message)
         if not packages.packages:
-            # No package database the scanner reads (FROM scratch, distroless, another OS, §5.3).
+            # No package database the scanner reads (FROM scratch, distroless, another OS,
+            # docs/behaviour/scanning.md#scan-statuses).
             version = ENHANCED if scan.enhanced else basic_scan_version(registry.settings)
             return ScanResult((), _UNSUPPORTED_STATUS[version])
         return ScanResult(tuple(match_findings(packages, self.vulnerability_table)))
@@ -503,7 +517,8 @@ class ScanEngine:
 
         Scans of the other scan type are not available (UG image-scanning: switching between basic
         and enhanced scanning makes established scans unavailable); an archived image reports
-        IMAGE_ARCHIVED without findings (§7.8: findings from before the archiving are not kept).
+        IMAGE_ARCHIVED without findings (docs/behaviour/images.md#archive-storage-class: findings from before the
+        archiving are not kept).
         """
         view = self._refreshed(registry, repository_name, view)
         scan = view.image.image_scan

@@ -2,7 +2,8 @@
 
 Owns the vulnerability table format (below), its loader, the matcher, and the two wire shapes of a
 finding: basic scanning's ``ImageScanFinding`` and enhanced scanning's (Amazon Inspector's)
-``EnhancedImageScanFinding``, with botocore's member names (ecr-behaviour §1.3, §5.4).
+``EnhancedImageScanFinding``, with botocore's member names (docs/behaviour/api.md#shared-structures,
+docs/behaviour/scanning.md#findings).
 
 The table is JSON, for example::
 
@@ -47,7 +48,7 @@ Keys of an entry:
 
 Installed packages that one entry affects, built from the same source at the same version, make one
 finding: Inspector lists them together (``CVE-2024-6119 - libssl3t64, openssl``), and basic
-scanning names the source package (``package_name`` ``e2fsprogs``, ``glib2.0``; §5.4).
+scanning names the source package (``package_name`` ``e2fsprogs``, ``glib2.0``; docs/behaviour/scanning.md#findings).
 
 Must not import anything from fake_ecr but ``errors`` and ``fake_ecr.scanning``; never HTTP or
 botocore (the tests check the shapes against botocore's model).
@@ -71,7 +72,7 @@ from fake_ecr.scanning.versions import ECOSYSTEMS, compare_versions, split_versi
 #: ECR's FindingSeverity values, most severe first (the order findings are listed in).
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNDEFINED")
 #: Inspector names a finding without a usable score UNTRIAGED where basic scanning says UNDEFINED
-#: (§5.4: enhanced severity counts can hold UNTRIAGED).
+#: (docs/behaviour/scanning.md#findings: enhanced severity counts can hold UNTRIAGED).
 _ENHANCED_SEVERITY = {**{severity: severity for severity in SEVERITIES}, "UNDEFINED": "UNTRIAGED"}
 #: Where the CVSS scores come from: Inspector reports NVD's even on a DEBIAN_CVE finding (AWS's
 #: DescribeImageScanFindings "Example for enhanced image scanning").
@@ -200,7 +201,7 @@ class Finding:
         return _ENHANCED_SEVERITY[self.vulnerability.severity]
 
     def basic_finding(self) -> dict[str, object]:
-        """The finding as basic scanning reports it (``ImageScanFinding``, §5.4)."""
+        """The finding as basic scanning reports it (``ImageScanFinding``, docs/behaviour/scanning.md#findings)."""
         cvss_v2 = self.vulnerability.cvss_v2
         # Attribute order as in AWS's and the CLI's examples; the CVSS2 pair only when scored.
         attributes = [
@@ -376,7 +377,8 @@ def match_findings(image: ImagePackages, table: Sequence[Vulnerability]) -> list
 
 
 def severity_counts(findings: Iterable[Finding], *, enhanced: bool = False) -> dict[str, int]:
-    """``findingSeverityCounts``: findings per severity, only severities that occur (§5.4)."""
+    """``findingSeverityCounts``: findings per severity, only severities that occur
+    (docs/behaviour/scanning.md#findings)."""
     counts = Counter(finding.enhanced_severity if enhanced else finding.severity for finding in findings)
     order = [_ENHANCED_SEVERITY[severity] if enhanced else severity for severity in SEVERITIES]
     return {severity: counts[severity] for severity in order if counts[severity]}

@@ -123,7 +123,8 @@ def _create_repository(demo: Demo) -> list[str]:
 
 
 def _get_login_password(demo: Demo) -> list[str]:
-    # get-login-password prints the password half of the decoded authorizationToken [CLI-cust] (§2.4).
+    # get-login-password prints the password half of the decoded authorizationToken [CLI-cust]
+    # (docs/behaviour/auth.md#authorization-tokens).
     data = demo.ecr.get_authorization_token()["authorizationData"][0]
     username, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
     _expect(username == "AWS" and bool(password), "the token is not base64('AWS:<password>')")
@@ -148,7 +149,8 @@ def _describe_repositories(demo: Demo) -> list[str]:
 
 def _docker_login(demo: Demo) -> list[str]:
     # docker login probes GET /v2/, is challenged with ECR's Basic realm, and answers with the
-    # authorizationToken as Basic credentials (§4.1, §9).
+    # authorizationToken as Basic credentials (docs/behaviour/auth.md#registry-credentials,
+    # docs/behaviour/api.md#cli-tutorial).
     url = f"{demo.proxy_endpoint}/v2/"
     challenge = requests.get(url, timeout=10)
     _expect(challenge.status_code == 401, f"GET /v2/ without credentials answered {challenge.status_code}")
@@ -161,7 +163,8 @@ def _docker_login(demo: Demo) -> list[str]:
 
 
 def _push(demo: Demo) -> list[str]:
-    # What docker push does (§4.3): HEAD each blob, upload the missing ones, PUT the manifest.
+    # What docker push does (docs/behaviour/registry.md#push-flow): HEAD each blob, upload the missing ones, PUT the
+    # manifest.
     digest = client.push(demo.proxy_endpoint, demo.repository_name, "latest", demo.image, auth=demo.authorization_token)
     _expect(digest == demo.image.digest, f"the registry stored {digest}, not {demo.image.digest}")
     return [

@@ -6,7 +6,7 @@ registry credentials in the two formats clients read - ``REGISTRY_AUTH_FILE`` (c
 read by skopeo, podman, buildah) and ``DOCKER_CONFIG`` (a directory with config.json, read by the
 docker CLI, oras and docker-py).  Both say ``{"auths": {"<host[:port]>": {"auth": <authorizationToken>}}}``:
 ECR's authorizationToken already is base64("AWS:" + password), the ``auth`` value both formats want
-(ecr-behaviour §2.4).  Files are rewritten whole (a new file renamed over the old), so a client
+(docs/behaviour/auth.md#authorization-tokens).  Files are rewritten whole (a new file renamed over the old), so a client
 reading them concurrently sees one version or the other.
 
 Must not import ``fake_ecr.surfaces.handle`` or ``fake_ecr.surfaces.server`` (both use this module).

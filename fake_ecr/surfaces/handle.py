@@ -50,7 +50,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def ecr_registry_host(account_id: str, region: str) -> str:
-    """ECR's own registry host name (§1.3)."""
+    """ECR's own registry host name (docs/behaviour/api.md#shared-structures)."""
     return f"{account_id}.dkr.ecr.{region}.{registry_dns_suffix(region)}"
 
 
@@ -177,7 +177,7 @@ class FakeEcr:
         return klass
 
     def reset(self) -> None:
-        """A fresh, empty state: a new root object swapped in (design.md "State")."""
+        """A fresh, empty state: a new root object swapped in (docs/architecture.md#state)."""
         self._context = self._fresh_context()
 
     def _fresh_context(self) -> api.Fake:
@@ -312,8 +312,8 @@ class FakeEcr:
 
         fake-ecr checks no credentials, so it cannot tell who calls; ECR can.  Pulls by a principal on
         the registry's pull-time update exclusion list (RegisterPullTimeUpdateExclusion) then leave
-        lastRecordedPullTime as it is (ecr-behaviour §7.10), in-process and over HTTP alike.  Outside
-        such a block (or with ``None``) the principal is unknown and every pull records its time.
+        lastRecordedPullTime as it is (docs/behaviour/images.md#pull-time-update-exclusions), in-process and over HTTP
+        alike.  Outside such a block (or with ``None``) the principal is unknown and every pull records its time.
         ``reset()`` forgets it.
 
         With ``Settings.enforce_policies`` the principal (an IAM or STS ARN) is who repository and
@@ -471,7 +471,8 @@ class FakeEcr:
         account_id: str | None = None,
         region: str | None = None,
     ) -> None:
-        """Decide what scans of one image report, instead of what its layers hold (ecr-behaviour §5).
+        """Decide what scans of one image report, instead of what its layers hold
+        (docs/behaviour/scanning.md#image-scanning).
 
         ``reference`` is ``"repository:tag"`` or ``"repository@sha256:<hex>"`` (a digest wins over a
         tag); the image need not exist yet.  Its finished scan changes now, and every later scan
@@ -491,15 +492,16 @@ class FakeEcr:
         return engine_for(self.backend, self.settings).complete_scans(self.backend.registries())
 
     def run_lifecycle(self, account_id: str | None = None, region: str | None = None) -> list[LifecycleRun]:
-        """Apply the stored lifecycle policies of one registry now, as ECR's daily run does (§6.2).
+        """Apply the stored lifecycle policies of one registry now, as ECR's daily run does
+        (docs/behaviour/lifecycle.md#evaluation).
 
         Every repository with a policy is evaluated on the fake's clock; returns what each run did.
         """
         return apply_lifecycle_policies(self.registry(account_id, region), self.clock.now())
 
     def _clock_changed(self, now: float) -> None:
-        # With Settings.lifecycle_on_clock, ECR's daily evaluation (§6.2 item 6) of every registry
-        # happens when the clock passes it; a stopped fake ignores its clock.
+        # With Settings.lifecycle_on_clock, ECR's daily evaluation (docs/behaviour/lifecycle.md#evaluation item 6) of
+        # every registry happens when the clock passes it; a stopped fake ignores its clock.
         if self._active:
             # Replication backfills carry out the replications the clock has made due.
             settle_all_backfills(self.backend)
@@ -515,7 +517,8 @@ class FakeEcr:
         Test credentials and region; with a server, its endpoint (AWS_ENDPOINT_URL_ECR) and, with
         TLS, its CA bundle; and registry logins (REGISTRY_AUTH_FILE, DOCKER_CONFIG) for the address
         ``repositoryUri`` names and every registry address the server serves.  The logins' tokens are
-        issued when ``env`` is read and last 12 hours on the fake's clock (ecr-behaviour §2.4): read
+        issued when ``env`` is read and last 12 hours on the fake's clock (docs/behaviour/auth.md#authorization-tokens):
+        read
         ``env`` again after moving the clock that far.  The files are deleted on ``stop``.
         """
         default = (self.settings.account_id, self.settings.region)

@@ -85,7 +85,7 @@ class ServedFake(Protocol):
 
 class _RequestHandler(WSGIRequestHandler):
     # Clients probing with a TLS hello must get a status line back, not an HTTP/0.9
-    # body, or the Docker CLI fails instead of falling back to http (registry-clients.md #1).
+    # body, or the Docker CLI fails instead of falling back to http (docs/behaviour/clients.md#what-clients-need #1).
     default_request_version = "HTTP/1.0"
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
@@ -202,7 +202,7 @@ class FakeServer:
         """Environment for subprocesses: endpoint, test credentials, region, CA bundle, registry auth files.
 
         Tokens are issued when this is read, on the attached fake's clock (the wall clock without
-        one), and last 12 hours on it (ecr-behaviour §2.4): read ``env`` again for fresh ones.
+        one), and last 12 hours on it (docs/behaviour/auth.md#authorization-tokens): read ``env`` again for fresh ones.
         """
         fake = self._fake
         settings, now = (self.settings, time.time()) if fake is None else (fake.settings, fake.clock.now())

@@ -31,7 +31,7 @@ OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
 HELM_CONFIG = "application/vnd.cncf.helm.config.v1+json"
 BLOB = "application/octet-stream"
 
-#: ECR's answer to a manifest it cannot read (ecr-behaviour §3 #16).
+#: ECR's answer to a manifest it cannot read (docs/behaviour/errors.md#messages #16).
 INVALID_JSON = "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'"
 
 #: The ``send_raw`` fixture: send(X-Amz-Target, raw body) -> (HTTP status, decoded JSON answer).

@@ -34,7 +34,7 @@ def rule(
     storage_class: str | None = None,
     action: str = "expire",
 ) -> dict[str, Any]:
-    """One lifecycle rule; time-based count types count days (ecr-behaviour §6.1)."""
+    """One lifecycle rule; time-based count types count days (docs/behaviour/lifecycle.md#policy-grammar)."""
     selection: dict[str, Any] = {"tagStatus": tag_status}
     if prefixes:
         selection["tagPrefixList"] = list(prefixes)

@@ -1,4 +1,5 @@
-"""GetAuthorizationToken (ecr-behaviour §2.4, §4.1, §9): what `aws ecr get-login-password` and docker see."""
+"""GetAuthorizationToken (docs/behaviour/auth.md#authorization-tokens, docs/behaviour/auth.md#registry-credentials,
+docs/behaviour/api.md#cli-tutorial): what `aws ecr get-login-password` and docker see."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ ACCOUNT = "123456789012"
 
 
 def password_of(token: str) -> str:
-    """What `aws ecr get-login-password` prints: the token decoded, past 'AWS:' (§9)."""
+    """What `aws ecr get-login-password` prints: the token decoded, past 'AWS:' (docs/behaviour/api.md#cli-tutorial)."""
     user, _, password = base64.b64decode(token).decode().partition(":")
     assert user == "AWS"
     return password

@@ -1,5 +1,6 @@
 """Malformed requests: bodies that are not JSON, or not of the model's types, unknown targets, oversized
-manifests.  Each gets ECR's error (ecr-behaviour §1.1, §1.2, §2.2 PutImage), never a 500, and changes nothing."""
+manifests.  Each gets ECR's error (docs/behaviour/api.md#protocol, docs/behaviour/api.md#validation,
+docs/behaviour/images.md#image-operations PutImage), never a 500, and changes nothing."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from fake_ecr.formats.service_model import operation_model, operation_names, tar
 from api.helpers import INVALID_JSON, Manifest, RawSender, error_of, image_manifest, state_of, valid
 
 TARGET = target_prefix()
-MANIFEST_LIMIT = 4 * 1024 * 1024  # ImageManifest max length in the model (§2.2 PutImage)
+# ImageManifest max length in the model (docs/behaviour/images.md#image-operations PutImage)
+MANIFEST_LIMIT = 4 * 1024 * 1024
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
-"""Repository creation templates: Create, Describe, Update, Delete (ecr-behaviour §2.9, §7.4), as a boto3
-user sees them.  Where templates apply is tested with create on push (tests/registry) and replication."""
+"""Repository creation templates: Create, Describe, Update, Delete
+(docs/behaviour/cross-repository.md#repository-creation-templates), as a boto3 user sees them.  Where templates apply is
+tested with create on push (tests/registry) and replication."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ POLICY = json.dumps(
         "Statement": [{"Sid": "pull", "Effect": "Allow", "Principal": "*", "Action": "ecr:BatchGetImage"}],
     }
 )
-#: How ECR stores and returns that policy (§7.5).
+#: How ECR stores and returns that policy (docs/behaviour/auth.md#policies).
 POLICY_AS_STORED = (
     '{\n  "Version" : "2012-10-17",\n  "Statement" : [ {\n    "Sid" : "pull",\n    "Effect" : "Allow",\n'
     '    "Principal" : "*",\n    "Action" : "ecr:BatchGetImage"\n  } ]\n}'
@@ -52,7 +53,7 @@ LIFECYCLE_POLICY = json.dumps(
     },
     indent=2,
 )
-#: The compact text ECR keeps for it (§2.6).
+#: The compact text ECR keeps for it (docs/behaviour/lifecycle.md#lifecycle-operations).
 LIFECYCLE_AS_STORED = (
     '{"rules":[{"rulePriority":1,"selection":{"tagStatus":"untagged","countType":"imageCountMoreThan",'
     '"countNumber":5},"action":{"type":"expire"}}]}'
@@ -491,7 +492,8 @@ def test_delete_of_a_missing_template(ecr: Any, fake_ecr: FakeEcr) -> None:
 
 
 def test_templates_leave_existing_repositories_alone(ecr: Any) -> None:
-    # Templates apply to repositories ECR creates itself, never to CreateRepository (§7.4).
+    # Templates apply to repositories ECR creates itself, never to CreateRepository
+    # (docs/behaviour/cross-repository.md#repository-creation-templates).
     ecr.create_repository_creation_template(prefix="ROOT", appliedFor=SCENARIOS, imageTagMutability="IMMUTABLE")
 
     repository = ecr.create_repository(repositoryName="team/app")["repository"]

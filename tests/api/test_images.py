@@ -1,4 +1,5 @@
-"""Images: PutImage, BatchGetImage, BatchDeleteImage, ListImages, DescribeImages (ecr-behaviour §2.2, §7.1)."""
+"""Images: PutImage, BatchGetImage, BatchDeleteImage, ListImages, DescribeImages
+(docs/behaviour/images.md#image-operations, docs/behaviour/repositories.md#tag-mutability)."""
 
 from __future__ import annotations
 
@@ -320,9 +321,11 @@ def test_mutability_change_applies_to_later_pushes(ecr: Any, fake_ecr: FakeEcr, 
     ("mutability", "tag", "error", "message_tag"),
     [
         pytest.param("MUTABLE", "v1", "ImageAlreadyExistsException", "v1", id="mutable-same-tag"),
-        # CONFLICT in ecr-behaviour §7.1; the reference's recommendation: ImageTagAlreadyExists when immutable.
+        # CONFLICT in docs/behaviour/repositories.md#tag-mutability; the reference's recommendation:
+        # ImageTagAlreadyExists when immutable.
         pytest.param("IMMUTABLE", "v1", "ImageTagAlreadyExistsException", None, id="immutable-same-tag"),
-        # UNCONFIRMED (§2.2 PutImage): no tag for a manifest already present -> ImageAlreadyExists.
+        # UNCONFIRMED (docs/behaviour/images.md#image-operations PutImage): no tag for a manifest already present ->
+        # ImageAlreadyExists.
         pytest.param("MUTABLE", None, "ImageAlreadyExistsException", "null", id="no-tag"),
     ],
 )
@@ -412,7 +415,8 @@ def test_batch_get_image_by_tag_and_by_digest(ecr: Any, fake_ecr: FakeEcr, repo:
         pytest.param(None, True, id="omitted"),
         pytest.param([OCI_MANIFEST], True, id="oci"),
         pytest.param([DOCKER_MANIFEST, OCI_MANIFEST], True, id="docker-and-oci"),
-        # fake-ecr converts no manifests (§4.4 allows a fake to skip conversion): not acceptable = not found.
+        # fake-ecr converts no manifests (docs/behaviour/registry.md#manifest-formats allows a fake to skip conversion):
+        # not acceptable = not found.
         pytest.param([DOCKER_MANIFEST], False, id="docker-only"),
     ],
 )
@@ -593,7 +597,8 @@ def test_delete_index_child_referenced_by_an_index(ecr: Any, fake_ecr: FakeEcr, 
     ]
 
     ecr.batch_delete_image(repositoryName=repo, imageIds=[{"imageTag": "multi"}])
-    # Deleting the index leaves its children as untagged images (§2.2 BatchDeleteImage).
+    # Deleting the index leaves its children as untagged images (docs/behaviour/images.md#image-operations
+    # BatchDeleteImage).
     assert tags_by_digest(ecr) == {child.digest: [] for child in children}
     response = ecr.batch_delete_image(repositoryName=repo, imageIds=[{"imageDigest": children[0].digest}])
     assert (response["imageIds"], response["failures"]) == ([{"imageDigest": children[0].digest}], [])
@@ -717,7 +722,8 @@ def test_index_detail(ecr: Any, fake_ecr: FakeEcr, repo: str) -> None:
     detail = details(ecr, imageIds=[{"imageTag": "multi"}])[0]
     assert detail["imageSizeInBytes"] == max(c.size for c in children) == children[2].size
     assert detail["imageManifestMediaType"] == OCI_INDEX
-    assert "artifactMediaType" not in detail  # an index has no config (UNCONFIRMED, §2.2 DescribeImages)
+    # an index has no config (UNCONFIRMED, docs/behaviour/images.md#image-operations DescribeImages)
+    assert "artifactMediaType" not in detail
     untagged = details(ecr, filter={"tagStatus": "UNTAGGED"})
     assert [d["imageDigest"] for d in untagged] == [c.digest for c in children]
 
@@ -825,7 +831,8 @@ def test_images_in_another_accounts_registry(ecr: Any, fake_ecr: FakeEcr) -> Non
     assert deleted["imageIds"] == [{"imageDigest": manifest.digest, "imageTag": "v1"}]
 
 
-# --- archived images (§7.8) ---------------------------------------------------------------------------
+# --- archived images (docs/behaviour/images.md#archive-storage-class)
+# ---------------------------------------------------------------------------
 
 
 def _archive(fake_ecr: FakeEcr, digest: str, when: float) -> None:
@@ -869,7 +876,8 @@ def test_archived_image_cannot_be_pulled(ecr: Any, fake_ecr: FakeEcr, three_imag
 def test_pushing_an_archived_image_restores_it(
     ecr: Any, fake_ecr: FakeEcr, three_images: dict[str, Manifest], tag: str | None
 ) -> None:
-    # Re-pushing restores at once (§7.8), where a re-push of an active image is refused.
+    # Re-pushing restores at once (docs/behaviour/images.md#archive-storage-class), where a re-push of an active image
+    # is refused.
     archived = three_images["one-tag"]
     _archive(fake_ecr, archived.digest, 1_700_000_000)
     image = put(ecr, REPO, archived, tag)

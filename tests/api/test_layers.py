@@ -1,5 +1,6 @@
-"""The layer API (ecr-behaviour §2.3, §3 #22-#23, #29): BatchCheckLayerAvailability, InitiateLayerUpload,
-UploadLayerPart, CompleteLayerUpload and GetDownloadUrlForLayer, over the blob store the registry uses."""
+"""The layer API (docs/behaviour/registry.md#layer-api, docs/behaviour/errors.md#messages #22-#23, #29):
+BatchCheckLayerAvailability, InitiateLayerUpload, UploadLayerPart, CompleteLayerUpload and GetDownloadUrlForLayer, over
+the blob store the registry uses."""
 
 from __future__ import annotations
 
@@ -294,7 +295,7 @@ def test_download_url_of_a_layer_not_in_the_repository(ecr: Any, repo: str) -> N
     digest = sha256(b"never uploaded")
     with pytest.raises(ClientError) as excinfo:
         download_url(ecr, digest)
-    assert error_of(excinfo) == (  # §3 #23
+    assert error_of(excinfo) == (  # docs/behaviour/errors.md#messages #23
         "LayersNotFoundException",
         f"The layer with digest {digest} does not exist within the repository with name '{REPO}' "
         f"in the registry with id '{ACCOUNT}'",

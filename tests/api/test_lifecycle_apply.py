@@ -1,5 +1,6 @@
 """Stored lifecycle policies applied: ``FakeEcr.run_lifecycle()`` and ``Settings.lifecycle_on_clock``
-(ecr-behaviour §6.2 items 6-7, §7.8, §7.9), observed through boto3 and the model's blob store."""
+(docs/behaviour/lifecycle.md#evaluation items 6-7, docs/behaviour/images.md#archive-storage-class,
+docs/behaviour/images.md#referrers), observed through boto3 and the model's blob store."""
 
 from __future__ import annotations
 
@@ -136,7 +137,8 @@ def test_transition_then_expiry_from_the_archive(ecr: Any, fake_ecr: FakeEcr, re
         at(NOW),
     )
 
-    # Archived images stay at least 90 days (§7.8); "more than 90 days" needs one day more.
+    # Archived images stay at least 90 days (docs/behaviour/images.md#archive-storage-class); "more than 90 days" needs
+    # one day more.
     fake_ecr.clock.advance(days=90)
     runs = fake_ecr.run_lifecycle()
     assert expired(digests, runs) == []
@@ -175,7 +177,7 @@ def test_expiring_a_subject_expires_its_referrers(ecr: Any, fake_ecr: FakeEcr, r
     put(ecr, repo, new, "v2")
     put(ecr, repo, new_signature)
     fake_ecr.clock.set(NOW)
-    # Only tagged images are selected: the referrers go because their subject goes (§7.9).
+    # Only tagged images are selected: the referrers go because their subject goes (docs/behaviour/images.md#referrers).
     ecr.put_lifecycle_policy(
         repositoryName=repo, lifecyclePolicyText=policy(rule(1, "tagged", "imageCountMoreThan", 1, prefixes=["v"]))
     )
@@ -221,7 +223,8 @@ def test_images_a_manifest_list_references_stay_while_it_does(ecr: Any, fake_ecr
     assert labels_of(names, listed(ecr)) == ["new-amd64", "new-arm64", "new-index"]
 
 
-# --- lifecycle on the fake's clock (§6.2 item 6) ----------------------------------------------------
+# --- lifecycle on the fake's clock (docs/behaviour/lifecycle.md#evaluation item 6)
+# ----------------------------------------------------
 
 THREE_IMAGES = [("A", ["v1"], 0.02), ("B", ["v2"], 0.01), ("C", ["v3"], 0)]
 

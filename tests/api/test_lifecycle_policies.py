@@ -1,5 +1,5 @@
-"""Lifecycle policies: Put/Get/DeleteLifecyclePolicy (ecr-behaviour §2.6), as a boto3 user sees
-them: what is stored, how it comes back, and what is refused.  The grammar itself is tested in
+"""Lifecycle policies: Put/Get/DeleteLifecyclePolicy (docs/behaviour/lifecycle.md#lifecycle-operations), as a boto3 user
+sees them: what is stored, how it comes back, and what is refused.  The grammar itself is tested in
 tests/unit/test_lifecycle.py."""
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Lifecycle policy previews: StartLifecyclePolicyPreview, GetLifecyclePolicyPreview and the
-LifecyclePolicyPreviewComplete waiter (ecr-behaviour §1.6, §2.6, §6.2, §6.4), through boto3."""
+LifecyclePolicyPreviewComplete waiter (docs/behaviour/api.md#waiters, docs/behaviour/lifecycle.md#lifecycle-operations,
+docs/behaviour/lifecycle.md#evaluation, docs/behaviour/lifecycle.md#preview), through boto3."""
 
 from __future__ import annotations
 
@@ -45,7 +46,8 @@ def acted_on(digests: dict[str, str], response: dict[str, Any]) -> dict[str, int
     return {by_digest[r["imageDigest"]]: r["appliedRulePriority"] for r in response["previewResults"]}
 
 
-# --- the worked examples of the user guide (§6.2 item 4) ----------------------------------------
+# --- the worked examples of the user guide (docs/behaviour/lifecycle.md#evaluation item 4)
+# ----------------------------------------
 
 WORKED_EXAMPLES = [
     pytest.param(
@@ -343,7 +345,8 @@ def test_preview_goes_with_its_repository(ecr: Any, repo: str) -> None:
     assert error_of(excinfo) == ("LifecyclePolicyPreviewNotFoundException", NO_DRY_RUN)
 
 
-# --- IN_PROGRESS and the waiter (§1.6) ------------------------------------------------------------
+# --- IN_PROGRESS and the waiter (docs/behaviour/api.md#waiters)
+# ------------------------------------------------------------
 
 
 @pytest.mark.fake_ecr(lifecycle_preview_delay=30)

@@ -1,4 +1,4 @@
-"""The installed model is the model that is served (design.md): every operation of botocore's ECR model is
+"""The installed model is the model that is served (docs/architecture.md): every operation of botocore's ECR model is
 either implemented or answered as unsupported, and an operation the installed model lacks is not offered."""
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Permissions policies: Set/Get/DeleteRepositoryPolicy and Put/Get/DeleteRegistryPolicy
-(ecr-behaviour §2.1, §2.7, §7.5), as a boto3 user sees them."""
+(docs/behaviour/repositories.md#repository-operations, docs/behaviour/cross-repository.md#registry-settings,
+docs/behaviour/auth.md#policies), as a boto3 user sees them."""
 
 from __future__ import annotations
 

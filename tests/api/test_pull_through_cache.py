@@ -1,6 +1,6 @@
-"""Pull through cache rules (ecr-behaviour §2.8, §7.3), and pulls through them, as a boto3 user and a registry
-client see them.  fake-ecr reaches no upstream: a pull of an image it does not hold fails as if the upstream
-could not be reached."""
+"""Pull through cache rules (docs/behaviour/cross-repository.md#pull-through-cache), and pulls through them, as a boto3
+user and a registry client see them.  fake-ecr reaches no upstream: a pull of an image it does not hold fails as if the
+upstream could not be reached."""
 
 from __future__ import annotations
 

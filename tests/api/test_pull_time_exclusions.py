@@ -1,5 +1,5 @@
 """Pull-time update exclusions: Register/Deregister/ListPullTimeUpdateExclusions and what they do to
-lastRecordedPullTime (ecr-behaviour §2.11, §7.10)."""
+lastRecordedPullTime (docs/behaviour/images.md#pull-time-update-exclusions)."""
 
 from __future__ import annotations
 

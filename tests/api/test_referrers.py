@@ -1,4 +1,5 @@
-"""OCI referrers on the control plane: ListImageReferrers (ecr-behaviour §2.2, §7.9)."""
+"""OCI referrers on the control plane: ListImageReferrers (docs/behaviour/images.md#image-operations,
+docs/behaviour/images.md#referrers)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Registry settings: DescribeRegistry, GetAccountSetting, PutAccountSetting (ecr-behaviour §2.7,
-§7.6), as a boto3 user sees them."""
+"""Registry settings: DescribeRegistry, GetAccountSetting, PutAccountSetting
+(docs/behaviour/cross-repository.md#registry-settings, docs/behaviour/cross-repository.md#account-settings), as a boto3
+user sees them."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Replication (ecr-behaviour §2.2, §2.7, §7.2): PutReplicationConfiguration, DescribeRegistry's configuration,
-the copy of every push into the destination registries, and DescribeImageReplicationStatus."""
+"""Replication (docs/behaviour/images.md#image-operations, docs/behaviour/cross-repository.md#registry-settings,
+docs/behaviour/cross-repository.md#replication): PutReplicationConfiguration, DescribeRegistry's configuration, the copy
+of every push into the destination registries, and DescribeImageReplicationStatus."""
 
 from __future__ import annotations
 
@@ -216,7 +217,7 @@ def test_the_destination_repository_gets_the_defaults(ecr: Any, fake_ecr: FakeEc
 
     pushed(ecr, fake_ecr, "v1")
 
-    # Settings and policies are not replicated (§7.2).
+    # Settings and policies are not replicated (docs/behaviour/cross-repository.md#replication).
     repository = ecr.describe_repositories(registryId=OTHER_ACCOUNT)["repositories"][0]
     assert (repository["imageTagMutability"], repository["encryptionConfiguration"]) == (
         "MUTABLE",
@@ -299,7 +300,7 @@ def test_a_new_tag_on_an_image_is_replicated(ecr: Any, fake_ecr: FakeEcr) -> Non
 
 def test_an_immutable_destination_tag_leaves_the_replica_untagged(ecr: Any, fake_ecr: FakeEcr) -> None:
     # "If a replicated image's tag already exists in an immutable destination repository, the image is
-    # replicated untagged" [UG23:replication] (§7.1).
+    # replicated untagged" [UG23:replication] (docs/behaviour/repositories.md#tag-mutability).
     configure(ecr, rule(CROSS_ACCOUNT))
     ecr.create_repository(repositoryName=REPO, registryId=OTHER_ACCOUNT, imageTagMutability="IMMUTABLE")
     first = pushed(ecr, fake_ecr, "v1", seed="first")

@@ -1,5 +1,5 @@
 """Repositories: CreateRepository, DescribeRepositories, DeleteRepository, PutImageTagMutability,
-PutImageScanningConfiguration (ecr-behaviour §2.1), as a boto3 user sees them."""
+PutImageScanningConfiguration (docs/behaviour/repositories.md#repository-operations), as a boto3 user sees them."""
 
 from __future__ import annotations
 
@@ -96,7 +96,8 @@ def test_create_repository_refuses_bad_names(ecr: Any, name: str, message: str) 
 
 
 def test_short_name_message(send_raw: RawSender) -> None:
-    # botocore refuses a one-character name client-side; ECR's own answer (§3 #13) needs a raw request.
+    # botocore refuses a one-character name client-side; ECR's own answer (docs/behaviour/errors.md#messages #13) needs
+    # a raw request.
     status, answer = send_raw(target_prefix() + "CreateRepository", b'{"repositoryName": "a"}')
     assert (status, answer) == (
         400,
@@ -187,7 +188,7 @@ def test_create_repository_mutability_rules(
 
 
 def test_exclusion_filter_error_text(ecr: Any) -> None:
-    # UNCONFIRMED wording (moto's), ecr-behaviour §2.1 CreateRepository.
+    # UNCONFIRMED wording (moto's), docs/behaviour/repositories.md#repository-operations CreateRepository.
     with pytest.raises(ClientError) as excinfo:
         ecr.create_repository(repositoryName="app", imageTagMutability="IMMUTABLE_WITH_EXCLUSION")
     assert error_of(excinfo) == (
@@ -237,7 +238,7 @@ def test_create_repository_encryption(
 
 
 def test_aws_managed_key_is_one_key_per_registry(ecr: Any) -> None:
-    # The aws/ecr key is one AWS-managed key per account and region (ecr-behaviour §7.11).
+    # The aws/ecr key is one AWS-managed key per account and region (docs/behaviour/repositories.md#encryption).
     first = ecr.create_repository(repositoryName="one", encryptionConfiguration={"encryptionType": "KMS"})
     second = ecr.create_repository(repositoryName="two", encryptionConfiguration={"encryptionType": "KMS_DSSE"})
     key = first["repository"]["encryptionConfiguration"]["kmsKey"]

@@ -1,5 +1,6 @@
 """Image scanning: StartImageScan, DescribeImageScanFindings, registry and repository scanning
-configuration, scan on push, statuses, the waiter and DescribeImages' scan members (ecr-behaviour §2.5, §5)."""
+configuration, scan on push, statuses, the waiter and DescribeImages' scan members
+(docs/behaviour/scanning.md#scanning-operations, docs/behaviour/scanning.md#image-scanning)."""
 
 from __future__ import annotations
 
@@ -100,7 +101,8 @@ def set_registry_scanning(ecr: Any, scan_type: str, *rules: tuple[str, list[str]
 
 
 def archive(fake_ecr: FakeEcr, digest: str) -> None:
-    # Archiving is another area's operation; the model's record change is what it leaves behind (§7.8).
+    # Archiving is another area's operation; the model's record change is what it leaves behind
+    # (docs/behaviour/images.md#archive-storage-class).
     fake_ecr.registry().modify_image(REPO, ImageId(digest), lambda image: replace(image, image_status="ARCHIVED"))
 
 
@@ -145,7 +147,7 @@ def test_findings_are_read_from_the_layers(ecr: Any, fake_ecr: FakeEcr, debian: 
     scan = scan_of(ecr, {"imageTag": "v1"})
     assert basic_findings(scan) == DEBIAN_12_FINDINGS
     findings = scan["imageScanFindings"]
-    # Only severities that occur are counted (§5.4).
+    # Only severities that occur are counted (docs/behaviour/scanning.md#findings).
     assert findings["findingSeverityCounts"] == {"CRITICAL": 1, "HIGH": 1, "LOW": 1}
     assert findings["imageScanCompletedAt"].timestamp() == START.timestamp() + 5
     assert findings["vulnerabilitySourceUpdatedAt"].timestamp() == START.timestamp()
@@ -249,7 +251,7 @@ def test_archived_image_cannot_be_scanned(ecr: Any, fake_ecr: FakeEcr, debian: s
     with pytest.raises(ClientError) as excinfo:
         ecr.start_image_scan(repositoryName=REPO, imageId={"imageTag": "v1"})
     assert error_of(excinfo) == ("ImageArchivedException", "The specified image is archived and cannot be scanned.")
-    # Findings from before the archiving are not kept (§7.8).
+    # Findings from before the archiving are not kept (docs/behaviour/images.md#archive-storage-class).
     assert scan_of(ecr, {"imageTag": "v1"})["imageScanStatus"] == {"status": "IMAGE_ARCHIVED"}
 
 
@@ -371,7 +373,7 @@ def test_waiter_on_other_statuses(ecr: Any, fake_ecr: FakeEcr, debian: str, stat
 
 
 def test_waiter_stops_at_an_error(ecr: Any, debian: str) -> None:
-    # Not scanned: ScanNotFoundException matches no acceptor (§1.6).
+    # Not scanned: ScanNotFoundException matches no acceptor (docs/behaviour/api.md#waiters).
     with pytest.raises(WaiterError, match="ScanNotFoundException"):
         ecr.get_waiter("image_scan_complete").wait(
             repositoryName=REPO, imageId={"imageTag": "v1"}, WaiterConfig={"Delay": 0, "MaxAttempts": 3}
@@ -406,7 +408,8 @@ def test_deleted_and_pushed_again_starts_unscanned(ecr: Any, fake_ecr: FakeEcr, 
     ecr.start_image_scan(repositoryName=REPO, imageId={"imageTag": "v1"})  # and the quota starts afresh
 
 
-#: §5.2's filter table (UG image-scanning): which of five names each filter matches.
+#: docs/behaviour/scanning.md#registry-scanning-configuration's filter table (UG image-scanning): which of five names
+#: each filter matches.
 FILTER_NAMES = ("prod", "repo-prod", "prod-repo", "repo-prod-repo", "prodrepo")
 FILTER_MATCHES = {
     "prod": set(FILTER_NAMES),
@@ -704,7 +707,7 @@ def test_enhanced_continuous_scan_on_push(ecr: Any, fake_ecr: FakeEcr, repo: str
         "1",
     )
     assert package["sourceLayerHash"] == DEBIAN_12.layers[0].digest
-    # The waiter only knows COMPLETE: continuous scanning keeps it polling (§1.6).
+    # The waiter only knows COMPLETE: continuous scanning keeps it polling (docs/behaviour/api.md#waiters).
     with pytest.raises(WaiterError, match="Max attempts exceeded"):
         ecr.get_waiter("image_scan_complete").wait(
             repositoryName=REPO, imageId={"imageTag": "v1"}, WaiterConfig={"Delay": 0, "MaxAttempts": 2}
@@ -732,7 +735,7 @@ def test_turning_enhanced_scanning_on_scans_recent_images(ecr: Any, fake_ecr: Fa
     fake_ecr.push(f"{REPO}:recent", DEBIAN_12)
     set_registry_scanning(ecr, "ENHANCED")
     assert status_of(ecr, {"imageTag": "recent"}) == "ACTIVE"
-    # Inspector takes up images pushed in the last 30 days only (§5.1).
+    # Inspector takes up images pushed in the last 30 days only (docs/behaviour/scanning.md#scan-types).
     assert scan_of(ecr, {"imageTag": "old"})["imageScanStatus"] == {"status": "SCAN_ELIGIBILITY_EXPIRED"}
 
 

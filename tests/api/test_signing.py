@@ -1,5 +1,6 @@
-"""Managed signing: Put/Get/DeleteSigningConfiguration and DescribeImageSigningStatus (ecr-behaviour §2.10,
-§2.2, §7.7)."""
+"""Managed signing: Put/Get/DeleteSigningConfiguration and DescribeImageSigningStatus
+(docs/behaviour/images.md#managed-signing, docs/behaviour/images.md#image-operations,
+docs/behaviour/images.md#managed-signing)."""
 
 from __future__ import annotations
 
@@ -177,7 +178,7 @@ def test_signing_happens_at_push_and_signatures_outlive_the_configuration(ecr: A
     before_configuration = push(ecr, fake_ecr, "app", "old", seed="old")
     configure(ecr, rule(PROFILE))
     signed = push(ecr, fake_ecr, "app", "new", seed="new")
-    # A retag is no new image: it is not signed (§2.2 PutImage).
+    # A retag is no new image: it is not signed (docs/behaviour/images.md#image-operations PutImage).
     put(ecr, "app", before_configuration, "retagged")
 
     ecr.delete_signing_configuration()

@@ -1,4 +1,5 @@
-"""Archiving and restoring images: UpdateImageStorageClass (ecr-behaviour §2.2, §7.8)."""
+"""Archiving and restoring images: UpdateImageStorageClass (docs/behaviour/images.md#image-operations,
+docs/behaviour/images.md#archive-storage-class)."""
 
 from __future__ import annotations
 

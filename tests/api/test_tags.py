@@ -1,5 +1,5 @@
 """Resource tags: TagResource, UntagResource, ListTagsForResource and tags given at CreateRepository
-(ecr-behaviour §1.2, §2.1), as a boto3 user sees them."""
+(docs/behaviour/api.md#validation, docs/behaviour/repositories.md#repository-operations), as a boto3 user sees them."""
 
 from __future__ import annotations
 

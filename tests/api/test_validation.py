@@ -1,4 +1,4 @@
-"""Request validation, generated from botocore's ECR model (ecr-behaviour §1.2).
+"""Request validation, generated from botocore's ECR model (docs/behaviour/api.md#validation).
 
 For every operation and every constrained member of its input (required, min/max length or value,
 pattern, enum, list size) a raw JSON request is built that is valid but for that one member, and

@@ -104,7 +104,7 @@ class RegistryLogin:
 
     #: ``http://127.0.0.1:PORT``: the session server's main port, where the fake's own registry is served
     proxy_endpoint: str
-    #: base64("AWS:" + password) (ecr-behaviour §4.1)
+    #: base64("AWS:" + password) (docs/behaviour/auth.md#registry-credentials)
     authorization_token: str
 
     @property

@@ -1,7 +1,7 @@
 """Fixtures of the interop tests: ECR's login, the clients' environment, and the clients themselves.
 
-Credentials are ECR's (ecr-behaviour §4.1): ``authorizationToken`` = base64("AWS:" + password) from
-GetAuthorizationToken, which ``fake_ecr.env`` also writes for subprocesses, as REGISTRY_AUTH_FILE
+Credentials are ECR's (docs/behaviour/auth.md#registry-credentials): ``authorizationToken`` = base64("AWS:" + password)
+from GetAuthorizationToken, which ``fake_ecr.env`` also writes for subprocesses, as REGISTRY_AUTH_FILE
 (read by skopeo, podman, buildah) and DOCKER_CONFIG.  The session's server is plain http, so every
 client is told not to insist on TLS.
 """

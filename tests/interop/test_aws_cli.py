@@ -186,7 +186,8 @@ def test_batch_delete_image_by_tag_deletes_the_image(aws: AwsCli, fake_ecr: Fake
 def test_batch_delete_image_of_a_missing_tag_exits_0_and_reports_the_failure(
     aws: AwsCli, fake_ecr: FakeEcr, ecr: Any
 ) -> None:
-    # Per-image failures are not errors: the CLI exits 0 (ecr-behaviour §2.2 BatchDeleteImage, aws/aws-cli#6424).
+    # Per-image failures are not errors: the CLI exits 0 (docs/behaviour/images.md#image-operations BatchDeleteImage,
+    # aws/aws-cli#6424).
     seed_tagged_image(fake_ecr, ecr)
 
     result = aws.ecr("batch-delete-image", "--repository-name", REPOSITORY, "--image-ids", "imageTag=missing").json()

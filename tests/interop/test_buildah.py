@@ -1,8 +1,8 @@
 """buildah against the fake's registry: an image built from scratch (no engine, no base image) is pushed,
 then pulled into another store, where its files are read back through ``buildah mount``.
 
-buildah sends layer bodies with ``Transfer-Encoding: chunked`` (registry-clients.md #4).  Every test
-gives buildah stores of its own under tmp_path (``--root``, ``--runroot``, the vfs driver).
+buildah sends layer bodies with ``Transfer-Encoding: chunked`` (docs/behaviour/clients.md#what-clients-need #4).  Every
+test gives buildah stores of its own under tmp_path (``--root``, ``--runroot``, the vfs driver).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The docker CLI against the fake's registry: ``docker login`` and ``docker manifest inspect``.
 
 Only the CLI is needed: both commands talk to the registry themselves, without an engine
-(registry-clients.md).  Each test gives docker a configuration directory of its own (DOCKER_CONFIG),
+(docs/behaviour/clients.md).  Each test gives docker a configuration directory of its own (DOCKER_CONFIG),
 where ``docker login`` stores what ``docker manifest inspect`` then sends.
 """
 
@@ -41,7 +41,8 @@ def test_login_with_the_ecr_password_stores_the_authorization_token(docker: Prog
     out = docker_login(docker, login.host, login.password)
 
     assert "Login Succeeded" in out
-    # docker stores base64("AWS:" + password): GetAuthorizationToken's authorizationToken (ecr-behaviour §9).
+    # docker stores base64("AWS:" + password): GetAuthorizationToken's authorizationToken
+    # (docs/behaviour/api.md#cli-tutorial).
     assert stored_auth(docker, login.host) == login.authorization_token
 
 
@@ -84,7 +85,8 @@ def test_manifest_inspect_without_login_fails_for_lack_of_credentials(
 
     stderr = docker.fails("manifest", "inspect", "--insecure", f"{login.host}/{REPOSITORY}:{TAG}")
 
-    # What docker says to ECR's Basic challenge when it holds no credentials for the host (ecr-behaviour §4.1).
+    # What docker says to ECR's Basic challenge when it holds no credentials for the host
+    # (docs/behaviour/auth.md#registry-credentials).
     assert "no basic auth credentials" in stderr
 
 

@@ -2,8 +2,8 @@
 
 python-dxf refuses to send credentials over plain http (its ``authenticate`` raises for an insecure
 registry), so the test answers ECR's 401 challenge itself, with the header ``docker login`` would send:
-``Authorization: Basic <authorizationToken>`` (registry-clients.md, ecr-behaviour §4.1).  dxf calls
-its ``auth`` hook on a 401 and retries the request when the hook changed its headers.
+``Authorization: Basic <authorizationToken>`` (docs/behaviour/clients.md, docs/behaviour/auth.md#registry-credentials).
+dxf calls its ``auth`` hook on a 401 and retries the request when the hook changed its headers.
 """
 
 from __future__ import annotations

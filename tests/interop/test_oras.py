@@ -1,7 +1,8 @@
 """oras-py against the fake's registry: files pushed as an OCI artifact and pulled back.
 
 oras-py logs in as a user would (``login`` writes a docker config file, here one in tmp_path) and
-uploads each file either in one PUT after the POST or in chunks by PATCH (registry-clients.md #4).
+uploads each file either in one PUT after the POST or in chunks by PATCH (docs/behaviour/clients.md#what-clients-need
+#4).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ TAG = "v1"
 ORAS_CONFIG_MEDIA_TYPE = "application/vnd.unknown.config.v1+json"
 #: oras-py's empty config: the two bytes ``{}``.
 ORAS_CONFIG_SIZE = 2
-#: ECR refuses parts under 5 MiB but the last (ecr-behaviour §2.3, §8): chunked uploads use 5 MiB parts.
+#: ECR refuses parts under 5 MiB but the last (docs/behaviour/registry.md#layer-api,
+#: docs/behaviour/limits.md#service-quotas): chunked uploads use 5 MiB parts.
 PART_SIZE = 5 * 1024 * 1024
 
 
@@ -46,8 +48,8 @@ def test_push_then_pull_gives_back_the_files(
     for name, (_, data) in files.items():
         (tmp_path / name).write_bytes(data)
     docker_config = str(tmp_path / "docker-config.json")
-    # The "basic" backend answers ECR's Basic challenge (ecr-behaviour §4.1) with the login's credentials;
-    # the default "token" backend would ask the challenge's realm for a bearer token, which ECR has not.
+    # The "basic" backend answers ECR's Basic challenge (docs/behaviour/auth.md#registry-credentials) with the login's
+    # credentials; the default "token" backend would ask the challenge's realm for a bearer token, which ECR has not.
     oras = oras_client.OrasClient(hostname=login.host, insecure=True, auth_backend="basic")
     oras.login(username="AWS", password=login.password, hostname=login.host, config_path=docker_config)
     target = f"{login.host}/{REPOSITORY}:{TAG}"

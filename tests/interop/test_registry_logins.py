@@ -1,5 +1,5 @@
 """Real registry clients log in with the files ``env`` names: skopeo reads REGISTRY_AUTH_FILE, the docker CLI
-reads DOCKER_CONFIG (no engine needed for ``docker manifest inspect``, registry-clients.md).  Without them both
+reads DOCKER_CONFIG (no engine needed for ``docker manifest inspect``, docs/behaviour/clients.md).  Without them both
 are refused, so the files are what lets them in."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def test_a_client_reads_the_manifest_only_with_the_login_files(
     fake_ecr: FakeEcr, tmp_path: Path, client: str, logged_in: bool
 ) -> None:
     if shutil.which(client) is None:
-        pytest.fail(f"install {client}: apt-get install skopeo / the docker CLI (see registry-clients.md)")
+        pytest.fail(f"install {client}: apt-get install skopeo / the docker CLI (see docs/behaviour/clients.md)")
     ecr: Any = fake_ecr.client()
     repository = ecr.create_repository(repositoryName="team/app")["repository"]
     fake_ecr.push("team/app:v1", IMAGE)

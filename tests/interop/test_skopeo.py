@@ -49,7 +49,8 @@ def contents(item: images.Image | images.ImageIndex) -> dict[str, bytes]:
 
 def expected_details(item: images.Image | images.ImageIndex) -> dict[str, tuple[list[str], int]]:
     """(imageTags, imageSizeInBytes) by digest after a push of ``item`` tagged TAG: an index's children are
-    untagged images of their own, and an index's size is its largest child's (ecr-behaviour §2.2)."""
+    untagged images of their own, and an index's size is its largest child's
+    (docs/behaviour/images.md#image-operations)."""
     if isinstance(item, images.Image):
         return {item.digest: ([TAG], item.size_in_bytes)}
     children: dict[str, tuple[list[str], int]] = {child.digest: ([], child.size_in_bytes) for child in item.manifests}
@@ -160,7 +161,7 @@ def test_copy_to_a_repository_that_does_not_exist_fails_with_ecr_message(
         "copy", "--dest-tls-verify=false", f"oci:{tmp_path / 'source'}:{TAG}", f"docker://{login.host}/missing:v1"
     )
 
-    # ECR never creates a repository on push (ecr-behaviour §4.3).
+    # ECR never creates a repository on push (docs/behaviour/registry.md#push-flow).
     assert f"name unknown: {errors.RepositoryNotFound(fake_ecr.settings.account_id, 'missing').message}" in stderr
 
 
@@ -170,7 +171,8 @@ def expire_the_token(fake_ecr: FakeEcr, login: RegistryLogin, tmp_path: Path) ->
 
 
 def use_another_regions_token(fake_ecr: FakeEcr, login: RegistryLogin, tmp_path: Path) -> dict[str, str]:
-    # Tokens are region-scoped (ecr-behaviour §2.4): one from eu-west-1 opens no us-east-1 registry.
+    # Tokens are region-scoped (docs/behaviour/auth.md#authorization-tokens): one from eu-west-1 opens no us-east-1
+    # registry.
     other = fake_ecr.client(region_name="eu-west-1").get_authorization_token()["authorizationData"][0]
     auth_file = write_auth_file(tmp_path / "other-region-auth.json", {login.host: other["authorizationToken"]})
     return {"REGISTRY_AUTH_FILE": str(auth_file)}

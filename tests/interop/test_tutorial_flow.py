@@ -1,4 +1,4 @@
-"""Amazon ECR's getting-started tutorial end to end, as a user types it (ecr-behaviour §9):
+"""Amazon ECR's getting-started tutorial end to end, as a user types it (docs/behaviour/api.md#cli-tutorial):
 
     aws ecr create-repository --repository-name hello-repository
     aws ecr get-login-password | docker login --username AWS --password-stdin <host>

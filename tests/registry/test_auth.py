@@ -1,5 +1,6 @@
-"""Registry credentials (ecr-behaviour §4.1, §2.4): ECR's Basic challenge, tokens from GetAuthorizationToken,
-their 12-hour life on the fake's clock, and their account and region."""
+"""Registry credentials (docs/behaviour/auth.md#registry-credentials, docs/behaviour/auth.md#authorization-tokens):
+ECR's Basic challenge, tokens from GetAuthorizationToken, their 12-hour life on the fake's clock, and their account and
+region."""
 
 from __future__ import annotations
 
@@ -96,7 +97,8 @@ def test_credentials_that_are_no_token(
 
 
 def test_token_of_another_region_is_refused(registry: RegistryClient, fake_ecr: FakeEcr) -> None:
-    # Tokens are region-scoped (§2.4): one from eu-west-1 does not open us-east-1's registry.
+    # Tokens are region-scoped (docs/behaviour/auth.md#authorization-tokens): one from eu-west-1 does not open
+    # us-east-1's registry.
     response = registry.anonymous().request("GET", "/v2/", headers=basic(token_for(fake_ecr, "eu-west-1")))
     assert response.status_code == 403
     assert oci_error(response) == ("DENIED", INVALID)

@@ -1,6 +1,6 @@
-"""Blobs through the registry (OCI distribution spec 1.1 "Pulling blobs", "Pushing blobs"; ecr-behaviour §4.2,
-§4.7): range reads, every upload style clients use, chunk ordering, digest checks, mounts, and what failed or
-abandoned uploads leave behind."""
+"""Blobs through the registry (OCI distribution spec 1.1 "Pulling blobs", "Pushing blobs";
+docs/behaviour/registry.md#endpoints, docs/behaviour/registry.md#error-codes): range reads, every upload style clients
+use, chunk ordering, digest checks, mounts, and what failed or abandoned uploads leave behind."""
 
 from __future__ import annotations
 
@@ -184,10 +184,10 @@ def test_single_post_monolithic_upload(registry: RegistryClient, repo: str) -> N
 
 
 def test_patch_with_chunked_transfer_encoding_then_put(registry: RegistryClient, repo: str) -> None:
-    # buildah streams a PATCH body with Transfer-Encoding: chunked (registry-clients.md #4).
+    # buildah streams a PATCH body with Transfer-Encoding: chunked (docs/behaviour/clients.md#what-clients-need #4).
     location = start(registry)
     patched = registry.request("PATCH", location, data=chunks(BLOB, 7))
-    # ECR answers a chunk 201 where the spec says 202 (§4.2).
+    # ECR answers a chunk 201 where the spec says 202 (docs/behaviour/registry.md#endpoints).
     assert patched.status_code == 201
     assert patched.headers["Range"] == "0-99"
     assert patched.headers["Location"] == location
@@ -246,7 +246,8 @@ def test_content_range_that_cannot_describe_the_chunk(
 
 
 def test_parts_before_the_last_must_be_five_mib(registry: RegistryClient, repo: str, fake_ecr: FakeEcr) -> None:
-    # ECR holds registry chunks to the layer API's 5 MiB minimum, at completion (§4.2 PATCH, §3 #22).
+    # ECR holds registry chunks to the layer API's 5 MiB minimum, at completion (docs/behaviour/registry.md#endpoints
+    # PATCH, docs/behaviour/errors.md#messages #22).
     location = start(registry)
     registry.request("PATCH", location, data=BLOB[:50])
     registry.request("PATCH", location, data=BLOB[50:])
@@ -293,7 +294,7 @@ def test_cancelled_upload_frees_its_bytes(registry: RegistryClient, repo: str, f
 
 
 def test_empty_upload_is_refused(registry: RegistryClient, repo: str, fake_ecr: FakeEcr) -> None:
-    # ECR stores no empty blobs (§4.3): the empty digest does not complete an upload.
+    # ECR stores no empty blobs (docs/behaviour/registry.md#push-flow): the empty digest does not complete an upload.
     location = start(registry)
     refused = registry.request("PUT", location, params={"digest": sha256(b"")})
     assert refused.status_code == 400
@@ -340,7 +341,8 @@ def test_mount_when_blob_mounting_is_enabled(registry: RegistryClient, source: s
 def test_mount_that_cannot_be_served_opens_an_upload(
     registry: RegistryClient, source: str, ecr: Any, *, enabled: bool, mount_from: str, mount_digest: str | None
 ) -> None:
-    # skopeo and podman expect a normal session when a mount can't be served (registry-clients.md #5).
+    # skopeo and podman expect a normal session when a mount can't be served
+    # (docs/behaviour/clients.md#what-clients-need #5).
     if enabled:
         enable_mounting(ecr)
     response = registry.request("POST", UPLOADS, params={"mount": mount_digest or source, "from": mount_from})

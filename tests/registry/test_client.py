@@ -1,5 +1,7 @@
 """fake_ecr.client and FakeEcr.push/pull: images, indexes and artifacts round-trip through the registry byte
-for byte, every digest checked (OCI distribution spec 1.1; ecr-behaviour §4.2-§4.4; registry-clients.md #6).
+for byte, every digest checked (OCI distribution spec 1.1;
+docs/behaviour/registry.md#endpoints-docs/behaviour/registry.md#manifest-formats;
+docs/behaviour/clients.md#what-clients-need #6).
 
 Each round trip runs twice: in-process (``fake_ecr.push``/``pull``, no socket) and over HTTP against the
 session's server with a token from GetAuthorizationToken.  Refusals and corrupt content come from the fake
@@ -130,7 +132,8 @@ def test_an_index_is_stored_tagged_and_its_children_untagged(
 
     transport.push(f"{repo}:multi", item)
 
-    # A multi-arch push stores each platform manifest as an untagged image (ecr-behaviour §4.4).
+    # A multi-arch push stores each platform manifest as an untagged image
+    # (docs/behaviour/registry.md#manifest-formats).
     assert image_ids(ecr) == {(item.digest, "multi")} | {(child.digest, None) for child in item.manifests}
 
 

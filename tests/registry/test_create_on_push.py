@@ -1,6 +1,7 @@
-"""Create on push (ecr-behaviour §7.4): a push through the registry to a repository that does not exist creates
-it when a CREATE_ON_PUSH repository creation template covers its name, with the template's settings; without
-one the push fails with NAME_UNKNOWN as before (§4.3, §4.7)."""
+"""Create on push (docs/behaviour/cross-repository.md#repository-creation-templates): a push through the registry to a
+repository that does not exist creates it when a CREATE_ON_PUSH repository creation template covers its name, with the
+template's settings; without one the push fails with NAME_UNKNOWN as before (docs/behaviour/registry.md#push-flow,
+docs/behaviour/registry.md#error-codes)."""
 
 from __future__ import annotations
 
@@ -101,7 +102,7 @@ def test_a_manifest_put_creates_it_before_its_blobs_are_checked(ecr: Any, regist
 
     response = put_manifest(registry, "team/app", build_image(), "v1")
 
-    # The repository is there; the manifest still needs its blobs (§3 #24).
+    # The repository is there; the manifest still needs its blobs (docs/behaviour/errors.md#messages #24).
     assert (response.status_code, oci_error(response)[0]) == (400, "BLOB_UPLOAD_UNKNOWN")
     assert repository_names(ecr) == ["team/app"]
 
@@ -144,7 +145,7 @@ def test_kms_without_a_key_uses_the_aws_managed_key(ecr: Any, registry: Registry
 
     push_image(registry, "team/app", build_image(), "v1")
 
-    # The registry's one aws/ecr key, as CreateRepository uses (§7.11).
+    # The registry's one aws/ecr key, as CreateRepository uses (docs/behaviour/repositories.md#encryption).
     assert repository(ecr, "team/app")["encryptionConfiguration"] == explicit["repository"]["encryptionConfiguration"]
 
 

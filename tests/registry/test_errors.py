@@ -1,5 +1,6 @@
-"""The registry's one error table (ecr-behaviour §4.7, §3): status, OCI code, ECR's message and headers for each
-domain error, including those no HTTP test here can provoke (the image quota)."""
+"""The registry's one error table (docs/behaviour/registry.md#error-codes, docs/behaviour/errors.md#messages): status,
+OCI code, ECR's message and headers for each domain error, including those no HTTP test here can provoke (the image
+quota)."""
 
 from __future__ import annotations
 

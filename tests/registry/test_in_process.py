@@ -5,7 +5,7 @@ would be running): ``https://<account>.dkr.ecr.<region>.amazonaws.com[.cn]/v2/..
 fake through ``responses``, every other URL goes out untouched, and moto's own ``responses`` mock keeps
 serving its URLs whichever of the two starts first (moto 5's ``mock_aws`` or moto 4's per-service mocks,
 whichever the installed moto has; ``registry.moto_mocks``).  Real clients built on ``requests`` - oras-py and
-python-dxf - push and pull against those host names (registry-clients.md).
+python-dxf - push and pull against those host names (docs/behaviour/clients.md).
 """
 
 from __future__ import annotations

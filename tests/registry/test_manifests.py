@@ -1,5 +1,6 @@
 """Manifests, tags and referrers through the registry, and the one model they share with the control plane
-(OCI distribution spec 1.1; ecr-behaviour §4.2, §4.4, §4.7, §7.9)."""
+(OCI distribution spec 1.1; docs/behaviour/registry.md#endpoints, docs/behaviour/registry.md#manifest-formats,
+docs/behaviour/registry.md#error-codes, docs/behaviour/images.md#referrers)."""
 
 from __future__ import annotations
 
@@ -127,13 +128,15 @@ def test_batch_delete_image_makes_it_unpullable(registry: RegistryClient, repo: 
 
 
 def test_the_same_manifest_pushed_again_is_success(registry: RegistryClient, repo: str) -> None:
-    # docker re-pushes; the registry answers 201 where PutImage would say ImageAlreadyExists (§3 #5).
+    # docker re-pushes; the registry answers 201 where PutImage would say ImageAlreadyExists
+    # (docs/behaviour/errors.md#messages #5).
     image = build_image()
     assert push_image(registry, REPO, image, "v1").status_code == 201
     assert put_manifest(registry, REPO, image, "v1").status_code == 201
 
 
-# --- refused pushes (§4.7) ----------------------------------------------------------------------------
+# --- refused pushes (docs/behaviour/registry.md#error-codes)
+# ----------------------------------------------------------------------------
 
 
 def test_push_to_a_missing_repository(registry: RegistryClient, repo: str) -> None:
@@ -181,7 +184,7 @@ def test_a_manifest_ecr_cannot_read(registry: RegistryClient, repo: str, body: b
     headers = {} if content_type is None else {"Content-Type": content_type}
     refused = registry.request("PUT", manifest_path("v1"), data=body, headers=headers)
     assert refused.status_code == 400
-    assert oci_error(refused) == ("UNSUPPORTED", "Invalid JSON syntax")  # §3 #34
+    assert oci_error(refused) == ("UNSUPPORTED", "Invalid JSON syntax")  # docs/behaviour/errors.md#messages #34
 
 
 @pytest.mark.parametrize("document", FORBIDDEN_DESCRIPTORS)
@@ -237,7 +240,8 @@ def fetch(registry: RegistryClient, method: str, path: str, accept_lines: list[s
 def test_accept_negotiation_reads_every_accept_line(
     registry: RegistryClient, repo: str, *, accept_lines: list[str], status: int, method: str, by: str
 ) -> None:
-    # fake-ecr converts no manifests: a client that does not take the stored type gets MANIFEST_UNKNOWN (§4.4).
+    # fake-ecr converts no manifests: a client that does not take the stored type gets MANIFEST_UNKNOWN
+    # (docs/behaviour/registry.md#manifest-formats).
     image = build_image()
     push_image(registry, REPO, image, "v1")
     got_status, body = fetch(registry, method, manifest_path("v1" if by == "tag" else image.digest), accept_lines)
@@ -332,7 +336,8 @@ def test_tags_paging(
 
 
 def test_a_page_over_1000_is_405(registry: RegistryClient, repo: str) -> None:
-    # Clients such as renovate look for exactly this answer and retry with n=1000 (§3 #33).
+    # Clients such as renovate look for exactly this answer and retry with n=1000 (docs/behaviour/errors.md#messages
+    # #33).
     refused = registry.request("GET", f"/v2/{REPO}/tags/list?n=1001")
     assert refused.status_code == 405
     assert refused.headers["Docker-Distribution-Api-Version"] == "registry/2.0"
@@ -441,7 +446,8 @@ def test_referrers_follow_put_image_and_batch_delete_image(registry: RegistryCli
 
 
 def test_an_archived_image_is_not_pullable(registry: RegistryClient, repo: str, fake_ecr: FakeEcr) -> None:
-    # "Requests to pull the archived image will fail with a 404 error" (§4.2, §7.8).
+    # "Requests to pull the archived image will fail with a 404 error" (docs/behaviour/registry.md#endpoints,
+    # docs/behaviour/images.md#archive-storage-class).
     subject = build_image("subject")
     push_image(registry, REPO, subject, "v1")
     sbom = referrer(subject, "sbom", artifactType=SBOM)

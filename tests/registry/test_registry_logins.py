@@ -1,6 +1,7 @@
 """``env`` logs subprocesses in to the fake's registries: REGISTRY_AUTH_FILE (containers-auth.json) and
 DOCKER_CONFIG (a directory with config.json), each ``{"auths": {"<host:port>": {"auth": base64("AWS:" +
-password)}}}`` with tokens issued on the fake's clock (ecr-behaviour §2.4, §4.1).
+password)}}}`` with tokens issued on the fake's clock (docs/behaviour/auth.md#authorization-tokens,
+docs/behaviour/auth.md#registry-credentials).
 
 Most tests use the ``fake_ecr`` fixture on the session's server; the server's own ``env`` is tested with and
 without a fake attached.  Real clients reading these files are in tests/interop/test_registry_logins.py.

@@ -17,9 +17,9 @@ from fake_ecr.formats.service_model import model_is_older, service_model
 
 from model_gates import needs_errors
 
-#: Generic AWS exception names outside ECR's model (§1.1 "Generic AWS errors"): a body that is not JSON of
-#: the modelled types, a model operation fake-ecr does not implement, and a call a policy does not allow; a server
-#: at its connection limits (throttling, AWS's generic code for it), and a body longer than any ECR request.
+#: Generic AWS exception names outside ECR's model (docs/behaviour/api.md#protocol "Generic AWS errors"): a body that is
+#: not JSON of the modelled types, a model operation fake-ecr does not implement, and a call a policy does not allow; a
+#: server at its connection limits (throttling, AWS's generic code for it), and a body longer than any ECR request.
 GENERIC_AWS_ERRORS = frozenset(
     {
         "SerializationException",

@@ -1,6 +1,6 @@
 """Lifecycle policies: grammar, validation messages, ECR's evaluation rules, preview summary.
 
-Worked examples are those of ecr-behaviour §6.2 item 4 (UG23 lifecycle_policy_examples).  Time is
+Worked examples are those of docs/behaviour/lifecycle.md#evaluation item 4 (UG23 lifecycle_policy_examples).  Time is
 passed explicitly: every image age is relative to NOW.
 """
 
@@ -107,7 +107,8 @@ def failure(detail: str) -> str:
     )
 
 
-# --- worked examples (§6.2 item 4) ------------------------------------------------------------
+# --- worked examples (docs/behaviour/lifecycle.md#evaluation item 4)
+# ------------------------------------------------------------
 
 EX1_IMAGES = [
     image("A", "beta-1", "prod-1", age_days=10),
@@ -310,7 +311,8 @@ def test_image_count_more_than_with_fewer_images_than_the_count_marks_none() -> 
     assert outcome([rule(1, "any", keep=10)], EX4_IMAGES) == []
 
 
-# --- transitions and the archive storage class (§7.8) --------------------------------------------
+# --- transitions and the archive storage class (docs/behaviour/images.md#archive-storage-class)
+# --------------------------------------------
 
 
 def test_transition_action_names_the_archive_target() -> None:
@@ -524,7 +526,7 @@ def with_rule(**changes: Any) -> str:
 @pytest.mark.parametrize(
     ("text", "detail"),
     [
-        # JSON and top level (§3 #18).
+        # JSON and top level (docs/behaviour/errors.md#messages #18).
         pytest.param('{"rules": [', "Could not map policyString into LifecyclePolicy.", id="json-syntax"),
         pytest.param("not json at all", "Could not map policyString into LifecyclePolicy.", id="not-json"),
         pytest.param("[]", "Could not map policyString into LifecyclePolicy.", id="top-level-array"),
@@ -660,7 +662,7 @@ def with_rule(**changes: Any) -> str:
             'instance type (string) does not match any allowed primitive type (allowed: ["integer"])',
             id="count-number-string",
         ),
-        # The count-type oneOf (§3 #17).
+        # The count-type oneOf (docs/behaviour/errors.md#messages #17).
         pytest.param(with_selection(countType="sinceImageCreated"), ONE_OF_SELECTION, id="count-type-unknown"),
         pytest.param(with_selection(countType=None), ONE_OF_SELECTION, id="count-type-null"),
         pytest.param(with_selection(countUnit="days"), ONE_OF_SELECTION, id="count-unit-with-image-count"),
@@ -698,7 +700,7 @@ def with_rule(**changes: Any) -> str:
         pytest.param(with_selection(storageClass="archive"), ONE_OF_SELECTION, id="archive-class-with-count"),
         pytest.param(with_selection(storageClass="STANDARD"), ONE_OF_SELECTION, id="storage-class-upper-case"),
         pytest.param(with_selection(storageClass=None), ONE_OF_SELECTION, id="storage-class-null"),
-        # The action oneOf (§3 #17, cloudposse#158).
+        # The action oneOf (docs/behaviour/errors.md#messages #17, cloudposse#158).
         pytest.param(
             with_action({"type": "expire", "targetStorageClass": None}),
             ONE_OF_ACTION,
@@ -729,7 +731,7 @@ def with_rule(**changes: Any) -> str:
             'instance type (string) does not match any allowed primitive type (allowed: ["object"])',
             id="action-not-object",
         ),
-        # ECR's own rules (§3 #19; other wordings UNCONFIRMED).
+        # ECR's own rules (docs/behaviour/errors.md#messages #19; other wordings UNCONFIRMED).
         pytest.param(
             policy_text(rule(1, "tagged", keep=1)),
             "Must specify tagPrefixList or tagPatternList when tagStatus=TAGGED.",
@@ -833,7 +835,8 @@ def test_schema_problems_are_reported_before_ecr_rules() -> None:
     )
 
 
-# --- normalised text (§2.6 PutLifecyclePolicy) -----------------------------------------------------
+# --- normalised text (docs/behaviour/lifecycle.md#lifecycle-operations PutLifecyclePolicy)
+# -----------------------------------------------------
 
 CLI_EXAMPLE_INPUT = """{
    "rules": [
@@ -928,7 +931,8 @@ def test_parsed_policy_carries_its_normalised_text_and_rule_fields() -> None:
     )
 
 
-# --- preview summary (§6.4) ------------------------------------------------------------------------
+# --- preview summary (docs/behaviour/lifecycle.md#preview)
+# ------------------------------------------------------------------------
 
 
 def test_summary_counts_expiring_and_transitioning_images() -> None:

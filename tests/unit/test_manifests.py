@@ -1,4 +1,5 @@
-"""Reading a manifest's exact bytes: what ECR refuses as "Invalid JSON syntax" (ecr-behaviour §3 #16)."""
+"""Reading a manifest's exact bytes: what ECR refuses as "Invalid JSON syntax" (docs/behaviour/errors.md#messages
+#16)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The findings source of image scanning: packages read from layers, version order, the
-vulnerability table, matching, and the basic and enhanced finding shapes (ecr-behaviour §5.4)."""
+vulnerability table, matching, and the basic and enhanced finding shapes (docs/behaviour/scanning.md#findings)."""
 
 from __future__ import annotations
 
