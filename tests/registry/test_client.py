@@ -1,6 +1,6 @@
 """fake_ecr.client and FakeEcr.push/pull: images, indexes and artifacts round-trip through the registry byte
 for byte, every digest checked (OCI distribution spec 1.1;
-docs/behaviour/registry.md#endpoints-docs/behaviour/registry.md#manifest-formats;
+docs/behaviour/registry.md#endpoints, #push-flow and #manifest-formats;
 docs/behaviour/clients.md#what-clients-need #6).
 
 Each round trip runs twice: in-process (``fake_ecr.push``/``pull``, no socket) and over HTTP against the
