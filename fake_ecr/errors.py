@@ -16,18 +16,30 @@ quote it (``docs/behaviour/errors.md#messages`` row numbers name the project's t
 
 from __future__ import annotations
 
-from abc import ABCMeta, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 
-class EcrError(Exception, metaclass=ABCMeta):
-    """Base of every domain error; ``message`` is ECR's wording for it."""
+class EcrError(Exception):
+    """Base of every domain error; ``message`` is ECR's wording for it.
+
+    An error whose wording is a fixed sentence over its fields declares it as ``template``, with
+    ``str.format`` placeholders naming the fields (``'{repository_name}'``); the few whose wording depends on
+    their data compute ``message`` themselves.  A class that does neither is refused when it is defined.
+    """
+
+    template: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if not hasattr(cls, "template") and cls.message is EcrError.message:
+            raise TypeError(f"{cls.__name__} declares neither a message template nor a message")
 
     @property
-    @abstractmethod
     def message(self) -> str:
         """ECR's text for this error."""
+        return self.template.format_map(vars(self))
 
     def __str__(self) -> str:
         return self.message
@@ -48,9 +60,7 @@ class InvalidParameter(EcrError):
     member: str
     constraint: str
 
-    @property
-    def message(self) -> str:
-        return f"Invalid parameter at '{self.member}' failed to satisfy constraint: '{self.constraint}'"
+    template = "Invalid parameter at '{member}' failed to satisfy constraint: '{constraint}'"
 
 
 @dataclass(eq=False)
@@ -80,9 +90,7 @@ class ValidationFailed(EcrError):
 
     text: str
 
-    @property
-    def message(self) -> str:
-        return self.text
+    template = "{text}"
 
 
 @dataclass(eq=False)
@@ -91,9 +99,7 @@ class MalformedRequest(EcrError):
 
     text: str
 
-    @property
-    def message(self) -> str:
-        return self.text
+    template = "{text}"
 
 
 @dataclass(eq=False)
@@ -127,9 +133,7 @@ class InvalidTagParameter(EcrError):
 
     text: str
 
-    @property
-    def message(self) -> str:
-        return self.text
+    template = "{text}"
 
 
 @dataclass(eq=False)
@@ -140,9 +144,7 @@ class TooManyTags(EcrError):
     resource_arn: str
     limit: int = 50
 
-    @property
-    def message(self) -> str:
-        return f"Tag limit of {self.limit} exceeded for resource {self.resource_arn}"
+    template = "Tag limit of {limit} exceeded for resource {resource_arn}"
 
 
 @dataclass(eq=False)
@@ -151,9 +153,7 @@ class UnsupportedOperation(EcrError):
 
     operation: str
 
-    @property
-    def message(self) -> str:
-        return f"fake-ecr does not implement the ECR operation {self.operation}"
+    template = "fake-ecr does not implement the ECR operation {operation}"
 
 
 # --- repositories ---------------------------------------------------------------
@@ -164,12 +164,8 @@ class RepositoryNotFound(EcrError):
     registry_id: str
     repository_name: str
 
-    @property
-    def message(self) -> str:  # docs/behaviour/errors.md#messages #1
-        return (
-            f"The repository with name '{self.repository_name}' does not exist "
-            f"in the registry with id '{self.registry_id}'"
-        )
+    # docs/behaviour/errors.md#messages #1
+    template = "The repository with name '{repository_name}' does not exist in the registry with id '{registry_id}'"
 
 
 @dataclass(eq=False)
@@ -177,12 +173,8 @@ class RepositoryAlreadyExists(EcrError):
     registry_id: str
     repository_name: str
 
-    @property
-    def message(self) -> str:  # docs/behaviour/errors.md#messages #2
-        return (
-            f"The repository with name '{self.repository_name}' already exists "
-            f"in the registry with id '{self.registry_id}'"
-        )
+    # docs/behaviour/errors.md#messages #2
+    template = "The repository with name '{repository_name}' already exists in the registry with id '{registry_id}'"
 
 
 @dataclass(eq=False)
@@ -190,12 +182,11 @@ class RepositoryNotEmpty(EcrError):
     registry_id: str
     repository_name: str
 
-    @property
-    def message(self) -> str:  # docs/behaviour/errors.md#messages #3 ("in registry", no "the")
-        return (
-            f"The repository with name '{self.repository_name}' in registry with id "
-            f"'{self.registry_id}' cannot be deleted because it still contains images"
-        )
+    # docs/behaviour/errors.md#messages #3 ("in registry", no "the")
+    template = (
+        "The repository with name '{repository_name}' in registry with id '{registry_id}' cannot be deleted "
+        "because it still contains images"
+    )
 
 
 @dataclass(eq=False)
@@ -203,12 +194,11 @@ class RepositoryPolicyNotFound(EcrError):
     registry_id: str
     repository_name: str
 
-    @property
-    def message(self) -> str:  # docs/behaviour/errors.md#messages #7
-        return (
-            f"Repository policy does not exist for the repository with name "
-            f"'{self.repository_name}' in the registry with id '{self.registry_id}'"
-        )
+    # docs/behaviour/errors.md#messages #7
+    template = (
+        "Repository policy does not exist for the repository with name '{repository_name}' in the registry with "
+        "id '{registry_id}'"
+    )
 
 
 @dataclass(eq=False)
@@ -216,30 +206,26 @@ class LifecyclePolicyNotFound(EcrError):
     registry_id: str
     repository_name: str
 
-    @property
-    def message(self) -> str:  # docs/behaviour/errors.md#messages #8
-        return (
-            f"Lifecycle policy does not exist for the repository with name "
-            f"'{self.repository_name}' in the registry with id '{self.registry_id}'"
-        )
+    # docs/behaviour/errors.md#messages #8
+    template = (
+        "Lifecycle policy does not exist for the repository with name '{repository_name}' in the registry with "
+        "id '{registry_id}'"
+    )
 
 
 @dataclass(eq=False)
 class RegistryPolicyNotFound(EcrError):
     registry_id: str
 
-    @property
-    def message(self) -> str:  # docs/behaviour/errors.md#messages #9 (moto's wording)
-        return f"Registry policy does not exist in the registry with id '{self.registry_id}'"
+    # docs/behaviour/errors.md#messages #9 (moto's wording)
+    template = "Registry policy does not exist in the registry with id '{registry_id}'"
 
 
 @dataclass(eq=False)
 class LimitExceeded(EcrError):
     text: str
 
-    @property
-    def message(self) -> str:
-        return self.text
+    template = "{text}"
 
 
 @dataclass(eq=False)
@@ -250,12 +236,10 @@ class TooManyRegistries(EcrError):
     region: str
     limit: int
 
-    @property
-    def message(self) -> str:
-        return (
-            f"fake-ecr holds at most {self.limit} registries (Settings.max_registries): "
-            f"the registry of account {self.registry_id} in {self.region} would be one more"
-        )
+    template = (
+        "fake-ecr holds at most {limit} registries (Settings.max_registries): the registry of account "
+        "{registry_id} in {region} would be one more"
+    )
 
 
 @dataclass(eq=False)
@@ -281,12 +265,10 @@ class UploadSpaceExhausted(EcrError):
 
     limit: int
 
-    @property
-    def message(self) -> str:
-        return (
-            f"Uploads in progress would hold more than {self.limit} bytes (Settings.upload_space_limit): "
-            "this upload is dropped; finish or cancel others, or raise the setting"
-        )
+    template = (
+        "Uploads in progress would hold more than {limit} bytes (Settings.upload_space_limit): this upload is "
+        "dropped; finish or cancel others, or raise the setting"
+    )
 
 
 @dataclass(eq=False)
@@ -297,9 +279,7 @@ class ServerBusy(EcrError):
     setting: str
     limit: int
 
-    @property
-    def message(self) -> str:
-        return f"fake-ecr is serving {self.limit} at once (Settings.{self.setting}): retry later"
+    template = "fake-ecr is serving {limit} at once (Settings.{setting}): retry later"
 
 
 # --- images ---------------------------------------------------------------------
@@ -342,12 +322,11 @@ class ImageTagAlreadyExists(EcrError):
     repository_name: str
     image_tag: str
 
-    @property
-    def message(self) -> str:  # docs/behaviour/errors.md#messages #6: the registry's sentence, used for the API too
-        return (
-            f"The image tag '{self.image_tag}' already exists in the '{self.repository_name}' "
-            f"repository and cannot be overwritten because the repository is immutable."
-        )
+    # docs/behaviour/errors.md#messages #6: the registry's sentence, used for the API too
+    template = (
+        "The image tag '{image_tag}' already exists in the '{repository_name}' repository and cannot be "
+        "overwritten because the repository is immutable."
+    )
 
 
 @dataclass(eq=False)
@@ -357,14 +336,11 @@ class ImageDigestDoesNotMatch(EcrError):
     provided_digest: str
     calculated_digest: str
 
-    @property
-    def message(self) -> str:
-        # UNCONFIRMED wording: ECR's model documents only the condition.
-        return (
-            f"Invalid parameter at 'imageDigest' failed to satisfy constraint: "
-            f"'The specified digest {self.provided_digest} does not match the calculated "
-            f"digest {self.calculated_digest}'"
-        )
+    # UNCONFIRMED wording: ECR's model documents only the condition.
+    template = (
+        "Invalid parameter at 'imageDigest' failed to satisfy constraint: 'The specified digest "
+        "{provided_digest} does not match the calculated digest {calculated_digest}'"
+    )
 
 
 @dataclass(eq=False)
@@ -392,12 +368,10 @@ class LayerNotFound(EcrError):
     repository_name: str
     layer_digest: str
 
-    @property
-    def message(self) -> str:
-        return (
-            f"The layer with digest {self.layer_digest} does not exist within the repository "
-            f"with name '{self.repository_name}' in the registry with id '{self.registry_id}'"
-        )
+    template = (
+        "The layer with digest {layer_digest} does not exist within the repository with name '{repository_name}' "
+        "in the registry with id '{registry_id}'"
+    )
 
 
 @dataclass(eq=False)
@@ -424,10 +398,8 @@ class ImageStorageClassUpdateNotSupported(EcrError):
     target_storage_class: str
     reason: str
 
-    @property
-    def message(self) -> str:
-        # The model's text for the exception, then why (UNCONFIRMED: ECR's wording is not known).
-        return f"The requested image storage class update is not supported: {self.reason}"
+    # The model's text for the exception, then why (UNCONFIRMED: ECR's wording is not known).
+    template = "The requested image storage class update is not supported: {reason}"
 
 
 # --- uploads and blobs -----------------------------------------------------------
@@ -439,13 +411,11 @@ class UploadNotFound(EcrError):
     repository_name: str
     upload_id: str
 
-    @property
-    def message(self) -> str:  # [M:doc UploadNotFoundException]
-        return (
-            f"The upload with id '{self.upload_id}' could not be found, or the specified upload "
-            f"ID is not valid for the repository with name '{self.repository_name}' in the "
-            f"registry with id '{self.registry_id}'"
-        )
+    # [M:doc UploadNotFoundException]
+    template = (
+        "The upload with id '{upload_id}' could not be found, or the specified upload ID is not valid for the "
+        "repository with name '{repository_name}' in the registry with id '{registry_id}'"
+    )
 
 
 @dataclass(eq=False)
@@ -489,9 +459,7 @@ class InvalidLayer(EcrError):
     calculated_digest: str
     provided_digests: Sequence[str] = field(default_factory=tuple)
 
-    @property
-    def message(self) -> str:
-        return "None of the provided layer digests match the calculated layer digest"
+    template = "None of the provided layer digests match the calculated layer digest"
 
 
 @dataclass(eq=False)
@@ -500,9 +468,7 @@ class DigestInvalid(EcrError):
 
     digest: str
 
-    @property
-    def message(self) -> str:
-        return f"Invalid digest '{self.digest}': it should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'"
+    template = "Invalid digest '{digest}': it should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'"
 
 
 @dataclass(eq=False)
@@ -511,9 +477,8 @@ class EmptyUpload(EcrError):
     repository_name: str
     upload_id: str
 
-    @property
-    def message(self) -> str:  # UNCONFIRMED wording
-        return f"The upload with id '{self.upload_id}' does not contain any layer parts"
+    # UNCONFIRMED wording
+    template = "The upload with id '{upload_id}' does not contain any layer parts"
 
 
 @dataclass(eq=False)
@@ -522,19 +487,17 @@ class LayerAlreadyExists(EcrError):
     repository_name: str
     layer_digest: str
 
-    @property
-    def message(self) -> str:  # UNCONFIRMED wording
-        return (
-            f"The layer with digest {self.layer_digest} already exists in the repository with "
-            f"name '{self.repository_name}' in the registry with id '{self.registry_id}'"
-        )
+    # UNCONFIRMED wording
+    template = (
+        "The layer with digest {layer_digest} already exists in the repository with name '{repository_name}' in "
+        "the registry with id '{registry_id}'"
+    )
 
 
 @dataclass(eq=False)
 class LayerPartTooSmall(EcrError):
-    @property
-    def message(self) -> str:  # docs/behaviour/errors.md#messages #22
-        return "All layer parts except the last part should be at least 5MB"
+    # docs/behaviour/errors.md#messages #22
+    template = "All layer parts except the last part should be at least 5MB"
 
 
 @dataclass(eq=False)
@@ -543,13 +506,11 @@ class LayerInaccessible(EcrError):
     repository_name: str
     layer_digest: str
 
-    @property
-    def message(self) -> str:  # UNCONFIRMED wording
-        return (
-            f"The layer with digest {self.layer_digest} is not referenced by any image in the "
-            f"repository with name '{self.repository_name}' in the registry with id "
-            f"'{self.registry_id}'"
-        )
+    # UNCONFIRMED wording
+    template = (
+        "The layer with digest {layer_digest} is not referenced by any image in the repository with name "
+        "'{repository_name}' in the registry with id '{registry_id}'"
+    )
 
 
 # --- lifecycle policy previews ---------------------------------------------------
@@ -562,11 +523,9 @@ class LifecyclePolicyPreviewNotFound(EcrError):
     registry_id: str
     repository_name: str
 
-    @property
-    def message(self) -> str:
-        # The model's documentation of LifecyclePolicyPreviewNotFoundException
-        # (docs/behaviour/lifecycle.md#lifecycle-operations); ECR's own wording is UNCONFIRMED.
-        return "There is no dry run for this repository"
+    # The model's documentation of LifecyclePolicyPreviewNotFoundException
+    # (docs/behaviour/lifecycle.md#lifecycle-operations); ECR's own wording is UNCONFIRMED.
+    template = "There is no dry run for this repository"
 
 
 @dataclass(eq=False)
@@ -577,10 +536,8 @@ class LifecyclePolicyPreviewInProgress(EcrError):
     registry_id: str
     repository_name: str
 
-    @property
-    def message(self) -> str:
-        # The model's documentation of the exception; ECR's own wording is UNCONFIRMED.
-        return "The previous lifecycle policy preview request has not completed. Wait and try again."
+    # The model's documentation of the exception; ECR's own wording is UNCONFIRMED.
+    template = "The previous lifecycle policy preview request has not completed. Wait and try again."
 
 
 # --- image scanning --------------------------------------------------------------
@@ -614,9 +571,8 @@ class UnsupportedImageType(EcrError):
     image_manifest_media_type: str
     artifact_media_type: str | None
 
-    @property
-    def message(self) -> str:  # UNCONFIRMED: the model's text for UnsupportedImageTypeException
-        return "The image is of a type that cannot be scanned."
+    # UNCONFIRMED: the model's text for UnsupportedImageTypeException
+    template = "The image is of a type that cannot be scanned."
 
 
 @dataclass(eq=False)
@@ -625,9 +581,8 @@ class ImageArchived(EcrError):
 
     image_digest: str
 
-    @property
-    def message(self) -> str:  # UNCONFIRMED: the model's text for ImageArchivedException
-        return "The specified image is archived and cannot be scanned."
+    # UNCONFIRMED: the model's text for ImageArchivedException
+    template = "The specified image is archived and cannot be scanned."
 
 
 # --- pull through cache rules ----------------------------------------------------
@@ -637,18 +592,16 @@ class ImageArchived(EcrError):
 class PullThroughCacheRuleAlreadyExists(EcrError):
     ecr_repository_prefix: str
 
-    @property
-    def message(self) -> str:  # [M:doc PullThroughCacheRuleAlreadyExistsException]; ECR's text UNCONFIRMED
-        return "A pull through cache rule with these settings already exists for the private registry."
+    # [M:doc PullThroughCacheRuleAlreadyExistsException]; ECR's text UNCONFIRMED
+    template = "A pull through cache rule with these settings already exists for the private registry."
 
 
 @dataclass(eq=False)
 class PullThroughCacheRuleNotFound(EcrError):
     ecr_repository_prefix: str
 
-    @property
-    def message(self) -> str:  # [M:doc PullThroughCacheRuleNotFoundException]; ECR's text UNCONFIRMED
-        return "The pull through cache rule was not found. Specify a valid pull through cache rule and try again."
+    # [M:doc PullThroughCacheRuleNotFoundException]; ECR's text UNCONFIRMED
+    template = "The pull through cache rule was not found. Specify a valid pull through cache rule and try again."
 
 
 @dataclass(eq=False)
@@ -679,9 +632,8 @@ class UnableToGetUpstreamImage(EcrError):
     repository_name: str
     upstream_registry_url: str
 
-    @property
-    def message(self) -> str:  # [M:doc UnableToGetUpstreamImageException], first sentence; UNCONFIRMED
-        return "The image or images were unable to be pulled using the pull through cache rule."
+    # [M:doc UnableToGetUpstreamImageException], first sentence; UNCONFIRMED
+    template = "The image or images were unable to be pulled using the pull through cache rule."
 
 
 # --- repository creation templates -----------------------------------------------
@@ -691,21 +643,18 @@ class UnableToGetUpstreamImage(EcrError):
 class TemplateAlreadyExists(EcrError):
     prefix: str
 
-    @property
-    def message(self) -> str:  # [M:doc TemplateAlreadyExistsException]; ECR's own text UNCONFIRMED
-        return "The repository creation template already exists. Specify a unique prefix and try again."
+    # [M:doc TemplateAlreadyExistsException]; ECR's own text UNCONFIRMED
+    template = "The repository creation template already exists. Specify a unique prefix and try again."
 
 
 @dataclass(eq=False)
 class TemplateNotFound(EcrError):
     prefix: str
 
-    @property
-    def message(self) -> str:  # [M:doc TemplateNotFoundException]; ECR's own text UNCONFIRMED
-        return (
-            "The specified repository creation template can't be found. "
-            "Verify the registry ID and prefix and try again."
-        )
+    # [M:doc TemplateNotFoundException]; ECR's own text UNCONFIRMED
+    template = (
+        "The specified repository creation template can't be found. Verify the registry ID and prefix and try again."
+    )
 
 
 # --- managed signing -------------------------------------------------------------
@@ -718,10 +667,8 @@ class SigningConfigurationNotFound(EcrError):
 
     registry_id: str
 
-    @property
-    def message(self) -> str:
-        # UNCONFIRMED wording, in the shape of RegistryPolicyNotFoundException's (docs/behaviour/errors.md#messages #9).
-        return f"Signing configuration does not exist in the registry with id '{self.registry_id}'"
+    # UNCONFIRMED wording, in the shape of RegistryPolicyNotFoundException's (docs/behaviour/errors.md#messages #9).
+    template = "Signing configuration does not exist in the registry with id '{registry_id}'"
 
 
 # --- pull-time update exclusions -------------------------------------------------
@@ -735,14 +682,12 @@ class ExclusionAlreadyExists(EcrError):
     registry_id: str
     principal_arn: str
 
-    @property
-    def message(self) -> str:
-        # UNCONFIRMED wording, in the shape of ECR's "... does not exist in the registry with id"
-        # (docs/behaviour/errors.md#messages #9).
-        return (
-            f"Pull time update exclusion for the principal '{self.principal_arn}' already exists "
-            f"in the registry with id '{self.registry_id}'"
-        )
+    # UNCONFIRMED wording, in the shape of ECR's "... does not exist in the registry with id"
+    # (docs/behaviour/errors.md#messages #9).
+    template = (
+        "Pull time update exclusion for the principal '{principal_arn}' already exists in the registry with id "
+        "'{registry_id}'"
+    )
 
 
 @dataclass(eq=False)
@@ -753,13 +698,11 @@ class ExclusionNotFound(EcrError):
     registry_id: str
     principal_arn: str
 
-    @property
-    def message(self) -> str:
-        # UNCONFIRMED wording, as above.
-        return (
-            f"Pull time update exclusion for the principal '{self.principal_arn}' does not exist "
-            f"in the registry with id '{self.registry_id}'"
-        )
+    # UNCONFIRMED wording, as above.
+    template = (
+        "Pull time update exclusion for the principal '{principal_arn}' does not exist in the registry with id "
+        "'{registry_id}'"
+    )
 
 
 # --- replication backfills ---------------------------------------------------------
@@ -779,12 +722,10 @@ class ReplicationDestinationNotConfigured(EcrError):
     region: str
     destination_registry_id: str
 
-    @property
-    def message(self) -> str:
-        return (
-            f"The destination with region '{self.region}' and registry id '{self.destination_registry_id}' "
-            f"is not in the replication configuration of the registry with id '{self.registry_id}'"
-        )
+    template = (
+        "The destination with region '{region}' and registry id '{destination_registry_id}' is not in the "
+        "replication configuration of the registry with id '{registry_id}'"
+    )
 
 
 @dataclass(eq=False)
@@ -798,12 +739,10 @@ class ForeignRegistryBackfill(EcrError):
     registry_id: str
     account_id: str
 
-    @property
-    def message(self) -> str:
-        return (
-            f"Replication backfills can only be managed in the caller's own registry: the registry with id "
-            f"'{self.registry_id}' does not belong to the account '{self.account_id}'"
-        )
+    template = (
+        "Replication backfills can only be managed in the caller's own registry: the registry with id "
+        "'{registry_id}' does not belong to the account '{account_id}'"
+    )
 
 
 @dataclass(eq=False)
@@ -814,12 +753,10 @@ class ReplicationBackfillInProgress(EcrError):
     region: str
     replication_backfill_id: str
 
-    @property
-    def message(self) -> str:
-        return (
-            f"A replication backfill is already in progress for the destination Region '{self.region}' "
-            f"in the registry with id '{self.registry_id}'"
-        )
+    template = (
+        "A replication backfill is already in progress for the destination Region '{region}' in the registry "
+        "with id '{registry_id}'"
+    )
 
 
 @dataclass(eq=False)
@@ -829,12 +766,10 @@ class TooManyReplicationBackfills(EcrError):
     registry_id: str
     limit: int
 
-    @property
-    def message(self) -> str:
-        return (
-            f"The registry with id '{self.registry_id}' already has {self.limit} replication backfills "
-            f"in progress, the most a registry can have at once"
-        )
+    template = (
+        "The registry with id '{registry_id}' already has {limit} replication backfills in progress, the most a "
+        "registry can have at once"
+    )
 
 
 @dataclass(eq=False)
@@ -844,12 +779,10 @@ class ReplicationBackfillNotFound(EcrError):
     registry_id: str
     replication_backfill_id: str
 
-    @property
-    def message(self) -> str:
-        return (
-            f"The replication backfill with id '{self.replication_backfill_id}' does not exist "
-            f"in the registry with id '{self.registry_id}'"
-        )
+    template = (
+        "The replication backfill with id '{replication_backfill_id}' does not exist in the registry with id "
+        "'{registry_id}'"
+    )
 
 
 @dataclass(eq=False)
@@ -860,12 +793,10 @@ class ReplicationBackfillInvalidStatus(EcrError):
     replication_backfill_id: str
     status: str
 
-    @property
-    def message(self) -> str:
-        return (
-            f"The replication backfill with id '{self.replication_backfill_id}' in the registry with id "
-            f"'{self.registry_id}' cannot be stopped because its status is {self.status}"
-        )
+    template = (
+        "The replication backfill with id '{replication_backfill_id}' in the registry with id '{registry_id}' "
+        "cannot be stopped because its status is {status}"
+    )
 
 
 # --- permissions ----------------------------------------------------------------------

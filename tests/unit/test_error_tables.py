@@ -4,9 +4,11 @@ nowhere else but in the registry's own few and in library helpers no surface ren
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
 import pkgutil
+import string
 
 import pytest
 
@@ -105,3 +107,29 @@ def test_domain_errors_are_defined_only_in_the_errors_module_and_the_known_few()
 )
 def test_error_code_follows_the_mro(error: errors.EcrError, code: str) -> None:
     assert core.error_code(error) == code
+
+
+# --- messages as data ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "klass",
+    [klass for klass in _all_domain_errors() if "template" in vars(klass)],
+    ids=lambda klass: klass.__name__,
+)
+def test_a_message_template_names_only_the_errors_own_fields(klass: type[errors.EcrError]) -> None:
+    placeholders = {name for _, name, _, _ in string.Formatter().parse(klass.template) if name is not None}
+    assert placeholders <= {f.name for f in dataclasses.fields(klass)}
+
+
+def test_an_error_without_a_template_or_a_message_is_refused_where_it_is_defined() -> None:
+    with pytest.raises(TypeError, match="declares neither a message template nor a message"):
+
+        class Wordless(errors.EcrError):
+            pass
+
+
+def test_a_template_renders_the_errors_fields() -> None:
+    error = errors.RepositoryNotFound(registry_id="123456789012", repository_name="app")
+
+    assert str(error) == "The repository with name 'app' does not exist in the registry with id '123456789012'"
