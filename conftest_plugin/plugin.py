@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from fake_ecr import FakeEcr, FakeServer, Settings
+# The package only: its names load when a fixture first uses them, so a run that never does pays nothing.
+import fake_ecr as fake_ecr_package
+
+if TYPE_CHECKING:
+    from fake_ecr import FakeEcr, FakeServer, Settings
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -39,13 +43,13 @@ def fake_ecr_settings(pytestconfig: pytest.Config) -> Settings:
         options["account_id"] = account
     if region := pytestconfig.getini("fake_ecr_region"):
         options["region"] = region
-    return Settings(**options)
+    return fake_ecr_package.Settings(**options)
 
 
 @pytest.fixture(scope="session")
 def fake_ecr_server(fake_ecr_settings: Settings) -> Iterator[FakeServer]:
     """One threaded HTTP server for the session: ECR's API and the registry on one port."""
-    server = FakeServer.for_settings(fake_ecr_settings)
+    server = fake_ecr_package.FakeServer.for_settings(fake_ecr_settings)
     yield server
     server.stop()
 
@@ -62,7 +66,7 @@ def fake_ecr(
         if settings.tls != fake_ecr_settings.tls:
             # The server is the session's: whether it speaks HTTPS is decided once, for every test.
             raise pytest.UsageError("tls is a session setting: set it in your fake_ecr_settings fixture")
-    fake = FakeEcr(settings, server=fake_ecr_server)
+    fake = fake_ecr_package.FakeEcr(settings, server=fake_ecr_server)
     fake.start()
     try:
         yield fake

@@ -37,9 +37,9 @@ from collections.abc import Iterator
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-import botocore.handlers
 from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
+from botocore.handlers import BUILTIN_HANDLERS, REGISTER_LAST
 from botocore.model import OperationModel
 from botocore.parsers import ResponseParserFactory
 
@@ -134,6 +134,6 @@ def _before_call(model: OperationModel, params: dict[str, Any], context: dict[st
     return http, parsed
 
 
-_HANDLER = ("before-call.ecr", _before_call, botocore.handlers.REGISTER_LAST)
-if _HANDLER not in botocore.handlers.BUILTIN_HANDLERS:
-    botocore.handlers.BUILTIN_HANDLERS.append(_HANDLER)
+_HANDLER = ("before-call.ecr", _before_call, REGISTER_LAST)
+if _HANDLER not in BUILTIN_HANDLERS:
+    BUILTIN_HANDLERS.append(_HANDLER)

@@ -32,7 +32,9 @@ LAYERS: list[set[str]] = [
         "lifecycle",
         "surfaces",
         "surfaces.tls",
+        "surfaces.proxy",
         "surfaces.boto",
+        "surfaces.botocore_hook",
         "surfaces.requests_routing",
     },
     # formats and pure domain rules over them
@@ -52,7 +54,7 @@ LAYERS: list[set[str]] = [
     # what runs over the state: scans, lifecycle runs, the cross-repository features, policy evaluation
     {"scanning.engine", "lifecycle.runs", "model.repository_creation", "model.replication", "model.policy_evaluation"},
     # ECR's two protocols, and the server that carries them
-    {"api", "api.", "registry", "registry.", "surfaces.server", "surfaces.connections"},
+    {"api", "api.", "registry", "registry.", "surfaces.server", "surfaces.connections", "surfaces.control"},
     # the handle tests hold
     {"surfaces.handle"},
     # the top: the command line and the public package
