@@ -19,7 +19,7 @@ import io
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -57,6 +57,7 @@ class RegistryRequestFailed(EcrError):
 
     @property
     def message(self) -> str:
+        """The request, the registry's status and (the start of) its body, then the hint if there is one."""
         answer = f"{self.method} {self.url} answered {self.status}: {self.body[:500]}"
         return f"{answer}\n{self.hint}" if self.hint else answer
 
@@ -69,9 +70,7 @@ class ContentDigestMismatch(EcrError):
     expected: str
     received: str
 
-    @property
-    def message(self) -> str:
-        return f"{self.what}: expected {self.expected}, received {self.received}"
+    template = "{what}: expected {expected}, received {received}"
 
 
 class RegistrySession(requests.Session):
@@ -97,6 +96,7 @@ class ImageReference:
 
     @classmethod
     def parse(cls, text: str) -> ImageReference:
+        """Read ``"repository"``, ``"repository:tag"``, ``"repository@digest"`` or ``"repository:tag@digest"``."""
         # Repository names hold no ':' (NAME_PATTERN), so the first one after the name starts the tag.
         name, _, digest = text.partition("@")
         repository, _, tag = name.partition(":")
@@ -131,6 +131,35 @@ class _Connection:
             raise RegistryRequestFailed(method, url, response.status_code, response.text)
         return response
 
+    def put_blob(self, repository: str, blob: Blob) -> str:
+        """HEAD the blob; upload it when the repository lacks it (POST, then PUT ``?digest=`` with the body)."""
+        found = self.request("HEAD", f"/v2/{repository}/blobs/{blob.digest}", (200, 404))
+        if found.status_code == 200:
+            return blob.digest
+        started = self.request("POST", f"/v2/{repository}/blobs/uploads/", (202,))
+        # A file-like body is sent in blocks with a Content-Length, never copied whole (BytesIO shares the bytes).
+        finished = self.request(
+            "PUT",
+            started.headers["Location"],
+            (201,),
+            params={"digest": blob.digest},
+            data=io.BytesIO(blob.data),
+            headers={"Content-Type": BLOB_TYPE},
+        )
+        _check(f"blob {blob.digest} as stored", blob.digest, finished.headers.get("Docker-Content-Digest"))
+        return blob.digest
+
+    def put_manifest(self, repository: str, reference: str, item: Image | ImageIndex) -> str:
+        stored = self.request(
+            "PUT",
+            f"/v2/{repository}/manifests/{reference}",
+            (201,),
+            data=item.manifest,
+            headers={"Content-Type": item.media_type},
+        )
+        _check(f"manifest {reference} as stored", item.digest, stored.headers.get("Docker-Content-Digest"))
+        return item.digest
+
 
 @contextmanager
 def _connect(target: RegistrySession | str, auth: str | None) -> Iterator[_Connection]:
@@ -150,47 +179,29 @@ def _check(what: str, expected: str, received: str | None) -> None:
 # --- push ------------------------------------------------------------------------------------------
 
 
-def _push_blob(connection: _Connection, repository: str, blob: Blob) -> str:
-    """HEAD the blob; upload it when the repository lacks it (POST, then PUT ``?digest=`` with the body)."""
-    found = connection.request("HEAD", f"/v2/{repository}/blobs/{blob.digest}", (200, 404))
-    if found.status_code == 200:
-        return blob.digest
-    started = connection.request("POST", f"/v2/{repository}/blobs/uploads/", (202,))
-    # A file-like body is sent in blocks with a Content-Length, never copied whole (BytesIO shares the bytes).
-    finished = connection.request(
-        "PUT",
-        started.headers["Location"],
-        (201,),
-        params={"digest": blob.digest},
-        data=io.BytesIO(blob.data),
-        headers={"Content-Type": BLOB_TYPE},
-    )
-    _check(f"blob {blob.digest} as stored", blob.digest, finished.headers.get("Docker-Content-Digest"))
-    return blob.digest
+class Pusher(Protocol):
+    """Where a push writes: a registry over HTTP (``_Connection``), or one in this process (``FakeEcr``)."""
+
+    def put_blob(self, repository: str, blob: Blob) -> str:
+        """Store ``blob`` unless the repository holds it; returns its digest."""
+        ...
+
+    def put_manifest(self, repository: str, reference: str, item: Image | ImageIndex) -> str:
+        """Store ``item``'s manifest under a tag or its digest; returns its digest."""
+        ...
 
 
-def _put_manifest(connection: _Connection, repository: str, reference: str, item: Image | ImageIndex) -> str:
-    stored = connection.request(
-        "PUT",
-        f"/v2/{repository}/manifests/{reference}",
-        (201,),
-        data=item.manifest,
-        headers={"Content-Type": item.media_type},
-    )
-    _check(f"manifest {reference} as stored", item.digest, stored.headers.get("Docker-Content-Digest"))
-    return item.digest
-
-
-def _push(connection: _Connection, repository: str, reference: str, item: Image | ImageIndex) -> str:
+def push_to(pusher: Pusher, repository: str, reference: str, item: Image | ImageIndex) -> str:
+    """Push ``item``: its blobs (an index: its children, each pushed whole), then its manifest."""
     if isinstance(item, ImageIndex):
         # An index may only name manifests the repository holds (docs/behaviour/registry.md#manifest-formats): children
         # first.
         for child in item.manifests:
-            _push(connection, repository, child.digest, child)
+            push_to(pusher, repository, child.digest, child)
     else:
         for blob in item.blobs():
-            _push_blob(connection, repository, blob)
-    return _put_manifest(connection, repository, reference, item)
+            pusher.put_blob(repository, blob)
+    return pusher.put_manifest(repository, reference, item)
 
 
 def push(
@@ -207,7 +218,7 @@ def push(
     or None to push it untagged (by digest).  ``auth`` is GetAuthorizationToken's ``authorizationToken``.
     """
     with _connect(target, auth) as connection:
-        return _push(connection, repository, reference or image.digest, image)
+        return push_to(connection, repository, reference or image.digest, image)
 
 
 def push_blobs(
@@ -215,7 +226,7 @@ def push_blobs(
 ) -> list[str]:
     """Upload blobs the repository lacks, as a push does before its manifest; returns their digests."""
     with _connect(target, auth) as connection:
-        return [_push_blob(connection, repository, blob) for blob in blobs]
+        return [connection.put_blob(repository, blob) for blob in blobs]
 
 
 # --- pull ------------------------------------------------------------------------------------------

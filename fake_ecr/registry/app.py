@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from werkzeug.exceptions import HTTPException
@@ -135,15 +135,21 @@ def _dispatch(
     if enforce_policies and claims is not None:
         principal = claims.principal_arn or root_arn(claims.account_id, claims.region)
         key = endpoint.replace("GET ", "HEAD ", 1) if request.method == "HEAD" else endpoint
-        actions = REGISTRY_ACTIONS[key]
-        if endpoint in PUSH_ENDPOINTS and creates_on_push(registry, arguments["name"]):
-            # The pusher creates the repository: ecr:CreateRepository, as ECR's registry-permissions page
-            # says of the repositories replication and pull through cache create (UNCONFIRMED for pushes).
-            actions = (*actions, "ecr:CreateRepository")
-        authorize(registry, principal, actions, arguments.get("name"))
+        admit(registry, principal, (key,), arguments.get("name"))
     if endpoint in PUSH_ENDPOINTS:
         create_on_push(registry, arguments["name"])
     return HANDLERS[endpoint](request, registry, **arguments)
+
+
+def admit(registry: Registry, principal_arn: str, endpoints: Sequence[str], name: str | None) -> None:
+    """Raise unless the registry's policies let ``principal_arn`` call each endpoint (``REGISTRY_ACTIONS``'
+    keys) on repository ``name``."""
+    actions = [action for endpoint in endpoints for action in REGISTRY_ACTIONS[endpoint]]
+    if name is not None and PUSH_ENDPOINTS.intersection(endpoints) and creates_on_push(registry, name):
+        # The pusher creates the repository: ecr:CreateRepository, as ECR's registry-permissions page
+        # says of the repositories replication and pull through cache create (UNCONFIRMED for pushes).
+        actions.append("ecr:CreateRepository")
+    authorize(registry, principal_arn, actions, name)
 
 
 def serve(

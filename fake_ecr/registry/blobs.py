@@ -42,7 +42,7 @@ def request_body(request: Request) -> Iterator[bytes]:
     """The request body in pieces, whether sized or sent with chunked transfer encoding.
 
     Over HTTP a body that can't be read (bad framing, cut short) raises ``errors.RequestBodyUnreadable``
-    partway: the upload it was for is then dropped (``_drop``).
+    partway: the upload it was for is then dropped (``drop_upload``).
     """
     stream = request.stream
     while chunk := stream.read(BODY_CHUNK):
@@ -141,7 +141,7 @@ def _first_byte(request: Request, registry: Registry, name: str, upload_id: str)
     return int(match[1])
 
 
-def _drop(registry: Registry, name: str, upload_id: str) -> None:
+def drop_upload(registry: Registry, name: str, upload_id: str) -> None:
     """Drop a failed upload and what it holds (gone already: nothing to do)."""
     with suppress(errors.UploadNotFound, errors.RepositoryNotFound):
         registry.cancel_upload(name, upload_id)
@@ -160,7 +160,7 @@ def patch_upload(request: Request, registry: Registry, name: str, upload_id: str
     try:
         upload = registry.append_upload(name, upload_id, request_body(request), first_byte)
     except errors.RequestBodyUnreadable:
-        _drop(registry, name, upload_id)
+        drop_upload(registry, name, upload_id)
         raise
     # ECR answers a chunk with 201 Created where the spec says 202 (docs/behaviour/registry.md#endpoints,
     # dotnet/sdk-container-builds#279): containers/image, go-containerregistry and docker's client all take any 2xx
@@ -195,6 +195,6 @@ def _finish(request: Request, registry: Registry, name: str, upload_id: str, dig
         raise  # 416: the client may resume from the Range it is told
     except errors.EcrError:
         # After any other 4xx (an unreadable body too) the upload has failed (OCI spec "Pushing blobs").
-        _drop(registry, name, upload_id)
+        drop_upload(registry, name, upload_id)
         raise
     return _blob_created(name, digest)

@@ -111,8 +111,10 @@ def _manifest_body(request: Request) -> bytes:
     return bytes(body)
 
 
-def put_manifest(request: Request, registry: Registry, name: str, reference: str) -> Response:
-    """PUT a manifest: PutImage's write path; a re-push of the same manifest and tag succeeds (201)."""
+def store_manifest(
+    registry: Registry, name: str, reference: str, manifest: bytes, media_type: str | None
+) -> ImageRecord:
+    """A manifest PUT's write: PutImage's write path, where a re-push of the same manifest and tag succeeds."""
     if is_digest(reference):
         check_digest(reference)
         image_tag, image_digest = None, reference
@@ -121,14 +123,14 @@ def put_manifest(request: Request, registry: Registry, name: str, reference: str
     else:
         raise TagInvalid(reference)
     result = registry.put_image(
-        name,
-        _manifest_body(request),
-        media_type=request.mimetype or None,
-        image_tag=image_tag,
-        image_digest=image_digest,
-        repush_is_success=True,
+        name, manifest, media_type=media_type, image_tag=image_tag, image_digest=image_digest, repush_is_success=True
     )
-    image = result.view.image
+    return result.view.image
+
+
+def put_manifest(request: Request, registry: Registry, name: str, reference: str) -> Response:
+    """PUT a manifest (201)."""
+    image = store_manifest(registry, name, reference, _manifest_body(request), request.mimetype or None)
     headers = {
         "Location": manifest_location(name, image.image_digest),
         "Docker-Content-Digest": image.image_digest,
