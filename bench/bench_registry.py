@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import base64
+import hashlib
+import http.server
 import json
 import os
 import resource
@@ -28,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -303,10 +306,102 @@ def report(size: int, rounds: int, results: Mapping[str, Measurements]) -> int:
     return 1 if missed else 0
 
 
+# --- raw HTTP: curl against fake-ecr's registry, next to the machine's floors ---------------------------------
+
+
+@dataclass
+class RawRound:
+    """Seconds for one blob: curl's monolithic PUT and GET against fake-ecr, sha256 over it, curl from a file server."""
+
+    push: float
+    pull: float
+    sha256: float
+    file_server: float
+
+
+def _curl(*arguments: str) -> float:
+    start = time.perf_counter()
+    subprocess.run(["curl", "-sSf", "-o", "/dev/null", *arguments], check=True, timeout=COPY_TIMEOUT)
+    return time.perf_counter() - start
+
+
+def _sha256_seconds(path: Path) -> float:
+    start = time.perf_counter()
+    digest = hashlib.sha256()
+    with path.open("rb") as blob:
+        while chunk := blob.read(4 * MIB):
+            digest.update(chunk)
+    return time.perf_counter() - start
+
+
+class _SendfileHandler(http.server.BaseHTTPRequestHandler):
+    """GET of the one file the server serves, sent with sendfile(2): the loopback's own speed."""
+
+    path_served: Path
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", str(self.path_served.stat().st_size))
+        self.end_headers()
+        with self.path_served.open("rb") as served:
+            self.request.sendfile(served)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def _file_server_seconds(path: Path) -> float:
+    handler = type("Handler", (_SendfileHandler,), {"path_served": path})
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            return _curl(f"http://127.0.0.1:{server.server_address[1]}/blob")
+        finally:
+            server.shutdown()
+
+
+def raw_round(blob: Path, digest: str, workdir: Path) -> RawRound:
+    with fake_ecr_registry(workdir) as registry:
+        basic = json.loads(registry.auth_file.read_text())["auths"][registry.host]["auth"]
+        authorization = f"Authorization: Basic {basic}"
+        base = f"http://{registry.host}/v2/{REPOSITORY}/blobs"
+        started = subprocess.run(
+            ["curl", "-sSf", "-X", "POST", "-H", authorization, "-D", "-", "-o", "/dev/null", f"{base}/uploads/"],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        location = next(
+            line.split(":", 1)[1].strip()
+            for line in started.stdout.splitlines()
+            if line.lower().startswith("location:")
+        )
+        separator = "&" if "?" in location else "?"
+        upload = f"http://{registry.host}{location}{separator}digest={digest}"
+        push = _curl(
+            "-X", "PUT", "-H", authorization, "-H", "Content-Type: application/octet-stream", "-T", str(blob), upload
+        )
+        pull = _curl("-H", authorization, f"{base}/{digest}")
+    return RawRound(push, pull, _sha256_seconds(blob), _file_server_seconds(blob))
+
+
+def report_raw(size: int, rounds: list[RawRound]) -> None:
+    def rate(seconds: Callable[[RawRound], float]) -> float:
+        return size / statistics.median(seconds(one) for one in rounds) / 1e6
+
+    print(f"\n{'raw HTTP (curl)':<24}{'fake-ecr':>14}{'floor':>14}{'ratio':>9}  floor")
+    for name, ours, floor, floor_name in (
+        ("monolithic PUT", rate(lambda one: one.push), rate(lambda one: one.sha256), "hashlib.sha256 over the bytes"),
+        ("GET", rate(lambda one: one.pull), rate(lambda one: one.file_server), "curl from a sendfile server"),
+    ):
+        print(f"{name:<24}{ours:>9.0f} MB/s{floor:>9.0f} MB/s{ours / floor:>8.2f}x  {floor_name}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--size", type=int, default=512, help="layer size in MiB (default: %(default)s)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per side (default: %(default)s)")
+    parser.add_argument("--raw-only", action="store_true", help="only the raw HTTP rows (curl), no skopeo")
     options = parser.parse_args(argv)
     for program, install in REQUIRED_PROGRAMS.items():
         if shutil.which(program) is None:
@@ -318,14 +413,20 @@ def main(argv: list[str] | None = None) -> int:
         layout = workdir / "layout"
         image = images.random_layer_image(size, format="oci")
         images.write_oci_layout(layout, [(TAG, image)])
-        layer_size, image_digest = image.layers[0].size, image.digest
+        layer_size, layer_digest, image_digest = image.layers[0].size, image.layers[0].digest, image.digest
         del image  # the layout holds it now; keep this process small while skopeo runs
-        results = {name: Measurements() for name in SIDES}
-        for round_number in range(options.rounds):
-            for name in list(SIDES)[:: 1 if round_number % 2 == 0 else -1]:
-                measure_round(SIDES[name], layout, image_digest, workdir, results[name])
-            print(f"round {round_number + 1}/{options.rounds} done", file=sys.stderr, flush=True)
-        return report(layer_size, options.rounds, results)
+        blob = layout / "blobs" / "sha256" / layer_digest.removeprefix("sha256:")
+        raw = [raw_round(blob, layer_digest, workdir) for _ in range(options.rounds)]
+        status = 0
+        if not options.raw_only:
+            results = {name: Measurements() for name in SIDES}
+            for round_number in range(options.rounds):
+                for name in list(SIDES)[:: 1 if round_number % 2 == 0 else -1]:
+                    measure_round(SIDES[name], layout, image_digest, workdir, results[name])
+                print(f"round {round_number + 1}/{options.rounds} done", file=sys.stderr, flush=True)
+            status = report(layer_size, options.rounds, results)
+        report_raw(layer_size, raw)
+        return status
 
 
 if __name__ == "__main__":
