@@ -799,6 +799,42 @@ class ReplicationBackfillInvalidStatus(EcrError):
     )
 
 
+# --- ECR Public ------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class RegionNotServed(EcrError):
+    """An ECR Public call in a region other than us-east-1, its only endpoint
+    (https://docs.aws.amazon.com/general/latest/gr/ecr-public.html; docs/behaviour/public.md#public-operations).
+
+    Real clients never get this far (the host ``api.ecr-public.<region>.amazonaws.com`` does not resolve);
+    a request that reaches fake-ecr's server anyway is answered with UnsupportedCommandException, the
+    model's exception for "The action isn't supported in this Region" (the text, from botocore's
+    ``ecr-public`` model, is UNCONFIRMED as ECR Public's wording).
+    """
+
+    region: str
+
+    @property
+    def message(self) -> str:
+        return "The action isn't supported in this Region."
+
+
+@dataclass(eq=False)
+class RegistryNotFound(EcrError):
+    """A ``registryId`` (an account or an alias) naming no public registry (RegistryNotFoundException).
+
+    UNCONFIRMED wording: the model's documentation of the exception, "The registry doesn't exist."
+    (docs/behaviour/public.md#public-operations)
+    """
+
+    registry_id: str
+
+    @property
+    def message(self) -> str:
+        return "The registry doesn't exist."
+
+
 # --- permissions ----------------------------------------------------------------------
 
 

@@ -6,8 +6,11 @@ validates the request against botocore's model, runs the registered handler
 and renders its result or its domain error.  The WSGI app and the in-process
 boto3 patch both call it, so both run identical code.
 
-Operations register with ``@operation("Name")``.  The model that is installed is
-the model that is served: a handler whose operation the installed botocore does
+Two services share it, each with its own model, table of operations and table of errors (a
+``Service``): ECR, and ECR Public (``fake_ecr.api.public``), told apart by the X-Amz-Target prefix.
+
+Operations register with ``@operation("Name")`` (``@operation("Name", ECR_PUBLIC)`` for ECR Public).
+The model that is installed is the model that is served: a handler whose operation the installed botocore does
 not know (an older release) is kept in ``IMPLEMENTED`` but not offered in
 ``OPERATIONS`` (a client built from that model cannot call it anyway), and such
 a request is answered as an unknown operation, as by a service without it.
@@ -29,6 +32,7 @@ from typing import Any
 
 from fake_ecr import errors
 from fake_ecr.formats.service_model import (
+    ECR,
     check_response,
     largest_request,
     operation_names,
@@ -76,12 +80,19 @@ class Fake:
     principal_arn: str | None = None
     #: access key id -> the IAM principal a SigV4-signed request with it comes from (``FakeEcr.principals``)
     principals: dict[str, str] = field(default_factory=dict)
+    #: ``host[:port]`` of ECR Public's registry, ``public.ecr.aws`` (or the running server's address for it)
+    public_registry_host: Callable[[], str] = lambda: "public.ecr.aws"
 
     def registry_url(self, account_id: str, region: str) -> str:
         """``scheme://host`` of a registry: https for ECR's own hosts and with TLS on, else http."""
         host = self.registry_host(account_id, region)
         secure = self.settings.tls or host.endswith((".amazonaws.com", ".amazonaws.com.cn"))
         return f"{'https' if secure else 'http'}://{host}"
+
+    def public_registry_url(self) -> str:
+        """``scheme://host`` of ECR Public's registry: https for public.ecr.aws and with TLS on, else http."""
+        host = self.public_registry_host()
+        return f"{'https' if self.settings.tls or host == 'public.ecr.aws' else 'http'}://{host}"
 
 
 #: Operations that only read a registry (by ECR's naming: Describe*, List*, Get*, BatchGet*, BatchCheck*,
@@ -121,6 +132,16 @@ class Call:
     def own_registry(self) -> Registry:
         return self.registry_of(self.caller.account_id, self.caller.region)
 
+    def repository_of_arn(self, resource_arn: str) -> tuple[str, str, str] | None:
+        """(account, region, repository name) of a repository ARN of this service; None for anything else."""
+        match = _REPOSITORY_ARN.fullmatch(resource_arn)
+        return None if match is None else (match[2], match[1], match[3])
+
+    def iam_action(self) -> str:
+        """The IAM action this call needs: ``ecr:`` and the operation's name, for every one of them
+        (AWS's Service Authorization Reference, "Actions defined by Amazon Elastic Container Registry")."""
+        return f"ecr:{self.operation}"
+
     @property
     def now(self) -> float:
         return self.fake.backend.clock.now()
@@ -137,15 +158,17 @@ OPERATIONS: dict[str, Handler] = {}
 UNSUPPORTED: frozenset[str] = frozenset()
 
 
-def operation(name: str) -> Callable[[Handler], Handler]:
-    """Register a handler for the ECR operation ``name``; served when the installed model has it."""
-    if name in IMPLEMENTED:
-        raise ValueError(f"{name} is registered twice")
+def operation(name: str, service: str = ECR) -> Callable[[Handler], Handler]:
+    """Register a handler for the operation ``name`` of ``service`` (botocore's name of it); served when
+    the installed model has it.  The same handler may serve both services where they mean the same."""
+    served = SERVICES[service]
+    if name in served.implemented:
+        raise ValueError(f"{service} {name} is registered twice")
 
     def register(handler: Handler) -> Handler:
-        IMPLEMENTED[name] = handler
-        if name in operation_names():
-            OPERATIONS[name] = handler
+        served.implemented[name] = handler
+        if name in operation_names(service):
+            served.operations[name] = handler
         return handler
 
     return register
@@ -231,9 +254,30 @@ ERROR_STATUS = {
 MAX_REQUEST_BODY = largest_request()[1]
 
 
-def error_code(error: errors.EcrError) -> str:
+@dataclass(frozen=True)
+class Service:
+    """One service the protocol core answers: botocore's name of it, how its calls reach the state,
+    its handlers and its one error table."""
+
+    name: str
+    call_type: type[Call]
+    #: Domain error -> the service's exception name (looked up along the error's MRO)
+    error_codes: Mapping[type[errors.EcrError], str]
+    #: Every operation fake-ecr has a handler for, whether or not the installed model has it
+    implemented: dict[str, Handler] = field(default_factory=dict)
+    #: The handlers of the installed model's operations: what is served
+    operations: dict[str, Handler] = field(default_factory=dict)
+    #: The regions it is served in (None: every region)
+    regions: frozenset[str] | None = None
+
+
+#: botocore's service name -> the service: ECR's here, ECR Public's added by ``fake_ecr.api.public``.
+SERVICES: dict[str, Service] = {ECR: Service(ECR, Call, ERROR_CODES, IMPLEMENTED, OPERATIONS)}
+
+
+def error_code(error: errors.EcrError, codes: Mapping[type[errors.EcrError], str] = ERROR_CODES) -> str:
     for klass in type(error).__mro__:
-        code = ERROR_CODES.get(klass)
+        code = codes.get(klass)
         if code is not None:
             return code
     raise LookupError(f"no control-plane code for {type(error).__name__}")
@@ -260,8 +304,11 @@ def _reply(status: int, payload: Mapping[str, Any]) -> tuple[int, dict[str, str]
     return status, headers, json.dumps(payload, separators=(",", ":")).encode()
 
 
-def render_error(error: errors.EcrError) -> tuple[int, dict[str, str], bytes]:
-    code = error_code(error)
+def render_error(
+    error: errors.EcrError, codes: Mapping[type[errors.EcrError], str] = ERROR_CODES
+) -> tuple[int, dict[str, str], bytes]:
+    """The error as the service whose table ``codes`` is (ECR's by default) answers it."""
+    code = error_code(error, codes)
     payload = {"__type": code, "message": error.message, **_error_fields(error)}
     return _reply(ERROR_STATUS.get(code, 400), payload)
 
@@ -269,13 +316,7 @@ def render_error(error: errors.EcrError) -> tuple[int, dict[str, str], bytes]:
 # --- policies (Settings.enforce_policies) ---------------------------------------------
 
 #: A repository's ARN, as TagResource, UntagResource and ListTagsForResource name it in ``resourceArn``.
-_REPOSITORY_ARN = re.compile(r"arn:[a-z-]+:ecr:([a-z0-9-]+):(\d{12}):repository/(.+)")
-
-
-def iam_action(operation: str) -> str:
-    """The IAM action an ECR operation needs: ``ecr:`` and the operation's name, for every one of them
-    (AWS's Service Authorization Reference, "Actions defined by Amazon Elastic Container Registry")."""
-    return f"ecr:{operation}"
+_REPOSITORY_ARN = re.compile(r"arn:aws[a-z-]*:ecr:([a-z0-9-]+):(\d{12}):repository/(.+)")
 
 
 def authorize_call(call: Call, params: Params) -> None:
@@ -286,11 +327,11 @@ def authorize_call(call: Call, params: Params) -> None:
     """
     caller = call.caller
     principal = caller.principal_arn or root_arn(caller.account_id, caller.region)
-    actions = (iam_action(call.operation),)
+    actions = (call.iam_action(),)
     arn = params.get("resourceArn")
-    tagged = _REPOSITORY_ARN.fullmatch(arn) if isinstance(arn, str) else None
+    tagged = call.repository_of_arn(arn) if isinstance(arn, str) else None
     if tagged is not None:
-        region, registry_id, repository_name = tagged.groups()
+        registry_id, region, repository_name = tagged
         authorize(call.registry_of(registry_id, region), principal, actions, repository_name)
         return
     registry = call.registry(params)
@@ -311,32 +352,35 @@ def _without_nulls(value: Any) -> Any:
 
 
 def handle(fake: Fake, caller: Caller, target: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
-    """Serve one JSON 1.1 request: (status, headers, body)."""
-    prefix = target_prefix()
+    """Serve one JSON 1.1 request of either service: (status, headers, body)."""
+    service = next((s for s in SERVICES.values() if target.startswith(target_prefix(s.name))), SERVICES[ECR])
+    prefix = target_prefix(service.name)
     name = target[len(prefix) :] if target.startswith(prefix) else ""
-    if name not in operation_names():
+    if name not in operation_names(service.name):
         return _reply(400, {"__type": "UnknownOperationException", "message": f"Unknown operation {target!r}"})
     try:
+        if service.regions is not None and caller.region not in service.regions:
+            raise errors.RegionNotServed(caller.region)
         if len(body) > MAX_REQUEST_BODY:  # in-process too: both paths answer alike (the server reads no more)
             raise errors.RequestBodyTooLarge(MAX_REQUEST_BODY, len(body))
         try:
             params = _without_nulls(json.loads(body)) if body else {}
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise errors.MalformedRequest("Request body is not valid JSON") from None
-        validate_request(name, params)
+        validate_request(name, params, service.name)
         fake.calls.append((name, params))
-        handler = OPERATIONS.get(name)
+        handler = service.operations.get(name)
         if handler is None:
             raise errors.UnsupportedOperation(name)
-        call = Call(fake, caller, name)
+        call = service.call_type(fake, caller, name)
         if fake.settings.enforce_policies:
             authorize_call(call, params)
         result = handler(call, params)
         if fake.check_responses:
-            check_response(name, result)
+            check_response(name, result, service.name)
         return _reply(200, result)
     except errors.EcrError as error:
-        return render_error(error)
+        return render_error(error, service.error_codes)
     except Exception as error:  # a bug in the fake: answer 500, keep it for the test
         log.exception("fake-ecr failed serving %s", name)
         fake.internal_errors.append(error)

@@ -103,14 +103,22 @@ def list_images(call: Call, params: Params) -> Response:
 
 @operation("DescribeImages")
 def describe_images(call: Call, params: Params) -> Response:
+    def detail(registry_id: str, name: str, view: ImageView) -> dict[str, Any]:
+        wire = render.image_detail(view, registry_id, name)
+        for extend in DETAIL_EXTENSIONS.values():
+            wire.update(extend(call, registry_id, name, view))
+        return wire
+
+    return image_details(call, params, detail)
+
+
+def image_details(call: Call, params: Params, shape: Callable[[str, str, ImageView], dict[str, Any]]) -> Response:
+    """DescribeImages of ECR and of ECR Public, each image in the service's ``shape`` (registry id, name, image)."""
     registry = call.registry(params)
     name = params["repositoryName"]
 
     def detail(view: ImageView) -> dict[str, Any]:
-        wire = render.image_detail(view, registry.registry_id, name)
-        for extend in DETAIL_EXTENSIONS.values():
-            wire.update(extend(call, registry.registry_id, name, view))
-        return wire
+        return shape(registry.registry_id, name, view)
 
     requested = params.get("imageIds")
     if requested is None:

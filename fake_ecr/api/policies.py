@@ -131,13 +131,20 @@ _V1_ACTIONS = partial(_are_actions, _is_v1_registry_action)
 # whose Resource lacked the service part of the ARN (aws/containers-roadmap#2675).
 _RESOURCES = {"Resource": _is_strings, "NotResource": _is_strings}
 
-#: A repository policy is about its repository: it has a Principal and no Resource (docs/behaviour/errors.md#messages
-#: #14, awsdocs/amazon-ecr-user-guide#20, aws/aws-cdk#3583).
-REPOSITORY_POLICY = PolicyRules(
-    "Invalid repository policy provided",
-    {**_COMMON_ELEMENTS, "Action": _ECR_ACTIONS, "NotAction": _ECR_ACTIONS},
-    (("Effect",), ("Principal", "NotPrincipal"), ("Action", "NotAction")),
-)
+
+def repository_policy_rules(action: re.Pattern[str]) -> PolicyRules:
+    """A repository policy is about its repository: it has a Principal and no Resource
+    (docs/behaviour/errors.md#messages #14, awsdocs/amazon-ecr-user-guide#20, aws/aws-cdk#3583); its actions are
+    the service's (``action``)."""
+    actions = partial(_are_actions, lambda name: action.fullmatch(name) is not None)
+    return PolicyRules(
+        "Invalid repository policy provided",
+        {**_COMMON_ELEMENTS, "Action": actions, "NotAction": actions},
+        (("Effect",), ("Principal", "NotPrincipal"), ("Action", "NotAction")),
+    )
+
+
+REPOSITORY_POLICY = repository_policy_rules(ECR_ACTION)
 
 # A registry policy is a resource policy over many repositories.  UNCONFIRMED: that each statement
 # must name a Principal (as every resource-based IAM policy does) and its Resource (every ECR
@@ -268,11 +275,16 @@ def _repository_policy(record: RepositoryRecord, policy_text: str) -> Response:
 
 @operation("SetRepositoryPolicy")
 def set_repository_policy(call: Call, params: Params) -> Response:
+    return store_repository_policy(call, params, REPOSITORY_POLICY)
+
+
+def store_repository_policy(call: Call, params: Params, rules: PolicyRules) -> Response:
+    """SetRepositoryPolicy of ECR and of ECR Public, whose policies name their own actions (``rules``)."""
     # `force` guards against a policy that locks the caller out.  fake-ecr does not check that
     # (UNCONFIRMED what ECR answers), so `force` changes nothing, with policies enforced or not.
     # The text is checked before the repository is looked up (UNCONFIRMED which error ECR reports
     # when both are wrong).
-    policy_text = pretty_policy_text(checked_policy(params["policyText"], REPOSITORY_POLICY))
+    policy_text = pretty_policy_text(checked_policy(params["policyText"], rules))
     _, record = call.registry(params).modify_repository(
         params["repositoryName"], lambda r: replace(r, policy_text=policy_text)
     )

@@ -8,7 +8,6 @@ Must not import werkzeug or ``fake_ecr.registry``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
@@ -20,9 +19,6 @@ from fake_ecr.model import Registry, RepositoryRecord
 MAX_TAGS = 50
 MAX_KEY_LENGTH = 128
 MAX_VALUE_LENGTH = 256
-REPOSITORY_ARN = re.compile(
-    r"arn:(?P<partition>aws[a-z-]*):ecr:(?P<region>[a-z0-9-]+):(?P<account>[0-9]{12}):repository/(?P<name>.+)"
-)
 
 
 def merge_tags(
@@ -49,13 +45,15 @@ def merge_tags(
 
 
 def _repository_of(call: Call, resource_arn: str) -> tuple[Registry, str]:
-    match = REPOSITORY_ARN.fullmatch(resource_arn)
-    if match is None:
+    """The registry and repository a repository ARN of the call's service names (ECR's or ECR Public's form)."""
+    repository = call.repository_of_arn(resource_arn)
+    if repository is None:
         raise errors.InvalidParameter("resourceArn", "Invalid ARN")  # docs/behaviour/errors.md#messages #20
-    if match["region"] != call.caller.region:
+    account, region, name = repository
+    if region != call.caller.region:
         # A repository in another region lives in another registry this endpoint does not serve.
         raise errors.InvalidParameter("resourceArn", "Invalid ARN")
-    return call.registry_of(match["account"], match["region"]), match["name"]
+    return call.registry_of(account, region), name
 
 
 def wire_tags(record: RepositoryRecord) -> list[dict[str, str]]:

@@ -1,6 +1,7 @@
-"""botocore's ECR service model, put to work on the server side.
+"""botocore's service models of ECR and ECR Public, put to work on the server side.
 
-Owns: the list of ECR operations; validating a request against its input
+Every function takes the botocore service name (``ecr``, the default, or ``ecr-public``).
+Owns: the list of each service's operations; validating a request against its input
 shape (required, types, min/max, pattern, enum: botocore checks only required,
 types and minimums client-side, docs/behaviour/api.md#validation) with ECR's messages;
 paginating a result list with the paginator model (docs/behaviour/api.md#pagination); and checking a
@@ -67,30 +68,37 @@ def _session() -> botocore.session.Session:
     return botocore.session.get_session()
 
 
-@cache
-def service_model() -> ServiceModel:
-    """botocore's ECR model (the one installed with botocore)."""
-    return _session().get_service_model("ecr")
+#: botocore's name of ECR's service model, and of ECR Public's.
+ECR, ECR_PUBLIC = "ecr", "ecr-public"
 
 
 @cache
-def operation_names() -> frozenset[str]:
-    return frozenset(service_model().operation_names)
+def service_model(service: str = ECR) -> ServiceModel:
+    """botocore's model of ``service`` (the one installed with botocore)."""
+    return _session().get_service_model(service)
 
 
 @cache
-def operation_model(name: str) -> OperationModel:
-    return service_model().operation_model(name)
+def operation_names(service: str = ECR) -> frozenset[str]:
+    return frozenset(service_model(service).operation_names)
 
 
 @cache
-def target_prefix() -> str:
-    """The X-Amz-Target prefix of ECR's JSON protocol (docs/behaviour/api.md#protocol)."""
-    return str(service_model().metadata["targetPrefix"]) + "."
+def operation_model(name: str, service: str = ECR) -> OperationModel:
+    return service_model(service).operation_model(name)
+
+
+@cache
+def target_prefix(service: str = ECR) -> str:
+    """The X-Amz-Target prefix of the service's JSON protocol (docs/behaviour/api.md#protocol):
+    ``AmazonEC2ContainerRegistry_V20150921.`` for ECR, ``SpencerFrontendService.`` for ECR Public (botocore's
+    models, ``metadata.targetPrefix``)."""
+    return str(service_model(service).metadata["targetPrefix"]) + "."
 
 
 @cache
 def _paginators() -> Mapping[str, Mapping[str, Any]]:
+    # ECR's paginators; ECR Public's name the same members (nextToken, maxResults) for its listings.
     loader = _session().get_component("data_loader")
     return loader.load_service_model("ecr", "paginators-1")["pagination"]  # type: ignore[no-any-return]
 
@@ -172,8 +180,8 @@ def _type_validator(kinds: tuple[type, ...], what: str) -> Validator:
     return validate
 
 
-def _list_validator(shape: ListShape) -> Validator:
-    item = _validator(shape.member)
+def _list_validator(shape: ListShape, service: str) -> Validator:
+    item = _validator(shape.member, service)
 
     def validate(value: object, member: str) -> None:
         if not isinstance(value, list):
@@ -189,8 +197,8 @@ def _list_validator(shape: ListShape) -> Validator:
     return validate
 
 
-def _map_validator(shape: MapShape) -> Validator:
-    key, val = _validator(shape.key), _validator(shape.value)
+def _map_validator(shape: MapShape, service: str) -> Validator:
+    key, val = _validator(shape.key, service), _validator(shape.value, service)
 
     def validate(value: object, member: str) -> None:
         if not isinstance(value, dict):
@@ -202,7 +210,7 @@ def _map_validator(shape: MapShape) -> Validator:
     return validate
 
 
-def _structure_validator(shape: StructureShape) -> Validator:
+def _structure_validator(shape: StructureShape, service: str) -> Validator:
     members: dict[str, Validator] = {}
     required = tuple(shape.required_members)
 
@@ -218,28 +226,29 @@ def _structure_validator(shape: StructureShape) -> Validator:
             if check is None:
                 if name not in shape.members:
                     continue  # unknown members are ignored, as AWS's JSON services do
-                check = members[name] = _validator(shape.members[name])
+                check = members[name] = _validator(shape.members[name], service)
             if entry is not None:
                 check(entry, f"{prefix}{name}")
 
     return validate
 
 
-_VALIDATOR_CACHE: dict[str, Validator] = {}
+#: (service, shape name) -> its validator: the two models name different shapes alike.
+_VALIDATOR_CACHE: dict[tuple[str, str], Validator] = {}
 
 
-def _validator(shape: Shape) -> Validator:
-    cached = _VALIDATOR_CACHE.get(shape.name)
+def _validator(shape: Shape, service: str) -> Validator:
+    cached = _VALIDATOR_CACHE.get((service, shape.name))
     if cached is not None:
         return cached
     kind = shape.type_name
     validator: Validator
     if isinstance(shape, StructureShape):
-        validator = _structure_validator(shape)
+        validator = _structure_validator(shape, service)
     elif isinstance(shape, ListShape):
-        validator = _list_validator(shape)
+        validator = _list_validator(shape, service)
     elif isinstance(shape, MapShape):
-        validator = _map_validator(shape)
+        validator = _map_validator(shape, service)
     elif kind == "string":
         validator = _string_validator(shape)
     elif kind in ("integer", "long", "double"):
@@ -250,16 +259,16 @@ def _validator(shape: Shape) -> Validator:
         validator = _type_validator((bool,), "a boolean")
     else:  # timestamp: epoch seconds on the wire
         validator = _type_validator((int, float), "a timestamp")
-    _VALIDATOR_CACHE[shape.name] = validator
+    _VALIDATOR_CACHE[service, shape.name] = validator
     return validator
 
 
-def validate_request(operation: str, params: object) -> None:
-    """Raise InvalidParameter/InvalidValue/MalformedRequest where ECR would refuse ``params``."""
-    shape = operation_model(operation).input_shape
+def validate_request(operation: str, params: object, service: str = ECR) -> None:
+    """Raise InvalidParameter/InvalidValue/MalformedRequest where the service would refuse ``params``."""
+    shape = operation_model(operation, service).input_shape
     if shape is None:
         return
-    _validator(shape)(params, "")
+    _validator(shape, service)(params, "")
 
 
 # --- the largest request ----------------------------------------------------------
@@ -315,7 +324,7 @@ def _largest_json(shape: Shape, open_shapes: frozenset[str] = frozenset()) -> in
 
 
 @cache
-def largest_request() -> tuple[str, int]:
+def largest_request(service: str = ECR) -> tuple[str, int]:
     """(operation, bytes): ECR's largest request body, read off the installed model's limits.
 
     Every string counts at 12 bytes a character and every list and map at its max count; what the
@@ -327,8 +336,8 @@ def largest_request() -> tuple[str, int]:
     """
     sizes = {
         name: 2 if shape is None else _largest_json(shape)
-        for name in operation_names()
-        for shape in [operation_model(name).input_shape]
+        for name in operation_names(service)
+        for shape in [operation_model(name, service).input_shape]
     }
     return max(sizes.items(), key=lambda item: item[1])
 
@@ -381,7 +390,7 @@ def _decode_token(operation: str, token: object) -> int:
 # --- response checking (tests) --------------------------------------------------------
 
 
-def check_response(operation: str, response: Mapping[str, Any]) -> None:
+def check_response(operation: str, response: Mapping[str, Any], service: str = ECR) -> None:
     """Assert ``response`` holds only members of the operation's output shape, of the right types.
 
     Handlers build wire dictionaries directly (the fast path); this check, run
@@ -389,7 +398,7 @@ def check_response(operation: str, response: Mapping[str, Any]) -> None:
     installed, members and enum values it does not know are let through (see
     ``MODEL_RELEASE``).
     """
-    shape = operation_model(operation).output_shape
+    shape = operation_model(operation, service).output_shape
     if shape is not None:
         _check_value(shape, response, operation)
 

@@ -9,6 +9,9 @@ at most ``max_registries`` of them; reading one that holds nothing yet
 (``registry_or_empty``) answers from an empty registry that is not kept, so
 naming accounts and regions costs no memory (and, above the model, no port).
 
+ECR Public's registries (``fake_ecr.model.public``) are kept beside them, one per account
+(``public_registry``): a namespace of their own, counted towards ``max_registries`` too.
+
 Uploads of every registry share one ``UploadSpace`` (memory and space limits,
 idle timeout); ``expire_idle_uploads`` drops the abandoned ones, at most once a
 ``REAP_INTERVAL`` however often it is called (each request, and the server's timer).
@@ -25,6 +28,7 @@ from collections.abc import Callable
 from fake_ecr import errors
 from fake_ecr.model.blobs import UploadSpace
 from fake_ecr.model.clock import Clock
+from fake_ecr.model.public import PublicRegistry
 from fake_ecr.model.registry import Deletion, PutImageResult, Registry
 
 #: Real seconds between two looks for idle uploads: far below any idle timeout worth setting.
@@ -51,6 +55,8 @@ class Backend:
         self.max_registries = max_registries
         self.lock = threading.RLock()
         self._registries: dict[tuple[str, str], Registry] = {}
+        #: ECR Public's registries, one per account (``fake_ecr.model.public``): a namespace of their own
+        self._public: dict[str, PublicRegistry] = {}
         self.push_listeners: list[PushListener] = []
         self.delete_listeners: list[DeleteListener] = []
 
@@ -65,10 +71,46 @@ class Backend:
             with self.lock:
                 registry = self._registries.get(key)
                 if registry is None:
-                    if self.max_registries is not None and len(self._registries) >= self.max_registries:
-                        raise errors.TooManyRegistries(registry_id, region, self.max_registries)
+                    self._check_room(registry_id, region)
                     registry = self._registries[key] = self._empty_registry(registry_id, region)
         return registry
+
+    def _check_room(self, registry_id: str, region: str) -> None:
+        if self.max_registries is not None and len(self._registries) + len(self._public) >= self.max_registries:
+            raise errors.TooManyRegistries(registry_id, region, self.max_registries)
+
+    def public_registry(self, registry_id: str) -> PublicRegistry:
+        """The account's public registry, stored empty on first use (to be written to); counts towards
+        ``max_registries`` like a private one."""
+        registry = self._public.get(registry_id)
+        if registry is None:
+            with self.lock:
+                registry = self._public.get(registry_id)
+                if registry is None:
+                    self._check_room(registry_id, "public")
+                    registry = self._public[registry_id] = self._empty_public_registry(registry_id)
+        return registry
+
+    def public_registry_or_empty(self, registry_id: str) -> PublicRegistry:
+        """The stored public registry, else an empty one that is not kept (for reads)."""
+        registry = self._public.get(registry_id)
+        return registry if registry is not None else self._empty_public_registry(registry_id)
+
+    def stored_public_registry(self, registry_id: str) -> PublicRegistry | None:
+        """The account's public registry if something was ever written to it."""
+        return self._public.get(registry_id)
+
+    def public_registries(self) -> list[PublicRegistry]:
+        with self.lock:
+            return list(self._public.values())
+
+    def public_registry_by_alias(self, alias: str) -> PublicRegistry | None:
+        """The stored public registry whose alias is ``alias``, if any."""
+        with self.lock:
+            return next((registry for registry in self._public.values() if registry.alias == alias), None)
+
+    def _empty_public_registry(self, registry_id: str) -> PublicRegistry:
+        return PublicRegistry(registry_id, self.lock, self.clock, self.upload_space)
 
     def stored_registry(self, registry_id: str, region: str) -> Registry | None:
         """The registry of ``registry_id`` in ``region`` if something was ever written to it."""
@@ -97,8 +139,18 @@ class Backend:
         if now < self._next_reap:
             return
         self._next_reap = now + REAP_INTERVAL
-        for registry in self.registries():
+        for registry in [*self.registries(), *self.public_registries()]:
             registry.expire_uploads()
+
+    def forget_registries(self, registry_id: str | None = None, region: str | None = None) -> list[tuple[str, str]]:
+        """Drop the stored registries of ``registry_id`` in ``region`` (None: any), uploads and all, as if
+        nothing had ever been written to them; returns their (account, region) pairs."""
+        with self.lock:
+            keys = [key for key in self._registries if registry_id in (None, key[0]) and region in (None, key[1])]
+            forgotten = [self._registries.pop(key) for key in keys]
+        for registry in forgotten:
+            registry.drop_uploads()
+        return keys
 
     def registries(self) -> list[Registry]:
         with self.lock:

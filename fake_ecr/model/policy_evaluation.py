@@ -43,7 +43,7 @@ from functools import cache
 
 from fake_ecr import errors
 from fake_ecr.model import Registry
-from fake_ecr.model.records import partition_of, repository_arn
+from fake_ecr.model.records import partition_of
 
 #: The resource of a request that names no repository (AWS's messages say ``on resource: *``).
 ANY_RESOURCE = "*"
@@ -319,7 +319,7 @@ def authorize(registry: Registry, principal_arn: str, actions: Sequence[str], re
     policies = _policy(registry.settings.policy_text, scoped=True)
     resource = ANY_RESOURCE
     if repository_name is not None:
-        resource = repository_arn(registry.registry_id, registry.region, repository_name)
+        resource = registry.repository_arn(repository_name)
         # No repository, no repository policy: the handler reports it if it must exist.
         with suppress(errors.RepositoryNotFound):
             policies += _policy(registry.repository(repository_name).policy_text, scoped=False)

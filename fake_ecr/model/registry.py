@@ -35,6 +35,7 @@ from fake_ecr.model.records import (
     ImageView,
     RegistrySettings,
     RepositoryRecord,
+    repository_arn,
 )
 
 # Per-id failure reasons of the batch image calls (docs/behaviour/errors.md#messages #25 confirmed; #26 moto's wording).
@@ -198,6 +199,10 @@ class Registry:
             return old, self._settings
 
     # --- repositories ----------------------------------------------------------------
+
+    def repository_arn(self, repository_name: str) -> str:
+        """The ARN of a repository of this registry (whether or not it exists)."""
+        return repository_arn(self.registry_id, self.region, repository_name)
 
     def _repository(self, repository_name: str) -> _Repository:
         self._complete_restores()
@@ -761,6 +766,16 @@ class Registry:
                     self._drop_upload(upload)
                 finally:
                     upload.lock.release()
+
+    def uploads(self) -> list[UploadSession]:
+        """The uploads in progress, oldest first."""
+        with self._lock:
+            return list(self._uploads.values())
+
+    def drop_uploads(self) -> None:
+        """Drop every upload in progress and free its bytes (the registry is being forgotten)."""
+        for upload in self.uploads():
+            self._drop_upload(upload)
 
     def _drop_upload(self, upload: UploadSession) -> None:
         with self._lock:

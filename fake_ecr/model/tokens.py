@@ -52,13 +52,19 @@ class TokenClaims:
     expires_at: float
     #: the IAM principal the token was issued to (GetAuthorizationToken's caller); None: not recorded
     principal_arn: str | None = None
+    #: the service that issued it, ``ecr`` or ``ecr-public``: a token is good for its own service's registries only
+    service: str = "ecr"
 
 
-def issue_token(account_id: str, region: str, now: float, principal_arn: str | None = None) -> IssuedToken:
+def issue_token(
+    account_id: str, region: str, now: float, principal_arn: str | None = None, service: str = "ecr"
+) -> IssuedToken:
     expires_at = now + TOKEN_LIFETIME
     claims: dict[str, object] = {"account": account_id, "region": region, "expiration": expires_at}
     if principal_arn is not None:
         claims["principal"] = principal_arn
+    if service != "ecr":
+        claims["service"] = service
     payload = json.dumps(claims).encode()
     signature = hmac.new(_PASSWORD_KEY, payload, hashlib.sha256).hexdigest()
     envelope = json.dumps({"payload": base64.b64encode(payload).decode(), "signature": signature, "version": "2"})
@@ -82,6 +88,7 @@ def read_password(password: str) -> TokenClaims | None:
             str(claims["region"]),
             float(claims["expiration"]),
             None if principal is None else str(principal),
+            str(claims.get("service", "ecr")),
         )
     except (binascii.Error, ValueError, KeyError, TypeError):
         return None
@@ -129,5 +136,39 @@ def read_download_grant(credential: str) -> DownloadGrant | None:
             str(claims["digest"]),
             float(claims["expiration"]),
         )
+    except (binascii.Error, ValueError, KeyError, TypeError):
+        return None
+
+
+_BEARER_KEY = hmac.new(_KEY, b"public registry bearer token", hashlib.sha256).digest()
+
+
+@dataclass(frozen=True)
+class BearerClaims:
+    """What a token of ECR Public's token endpoint carries: the account whose ``ecr-public get-login-password``
+    credentials it was asked for with (None: anonymous, pulls only), and its expiry."""
+
+    account_id: str | None
+    expires_at: float
+
+
+def issue_bearer_token(account_id: str | None, now: float) -> str:
+    """A bearer token of public.ecr.aws's token endpoint, good for ``TOKEN_LIFETIME`` (UNCONFIRMED: ECR Public
+    documents no lifetime for these; docs/behaviour/public.md#anonymous-pulls)."""
+    payload = json.dumps({"account": account_id, "expiration": now + TOKEN_LIFETIME}).encode()
+    signature = hmac.new(_BEARER_KEY, payload, hashlib.sha256).hexdigest()
+    return f"{base64.urlsafe_b64encode(payload).decode()}.{signature}"
+
+
+def read_bearer_token(token: str) -> BearerClaims | None:
+    """The claims of a bearer token this process issued, or None for anything else (a password or grant too)."""
+    encoded, _, signature = token.partition(".")
+    try:
+        payload = base64.urlsafe_b64decode(encoded.encode("ascii"))
+        if not hmac.compare_digest(hmac.new(_BEARER_KEY, payload, hashlib.sha256).hexdigest(), signature):
+            return None
+        claims = json.loads(payload)
+        account = claims["account"]
+        return BearerClaims(None if account is None else str(account), float(claims["expiration"]))
     except (binascii.Error, ValueError, KeyError, TypeError):
         return None

@@ -57,8 +57,9 @@ def authenticate(
     if authorization.username != USERNAME:
         raise AuthorizationTokenInvalid()
     claims = read_password(authorization.password or "")
-    # Tokens are region-scoped (docs/behaviour/auth.md#authorization-tokens) and name the account they were issued to.
-    if claims is None or claims.region != registry.region:
+    # Tokens are region-scoped (docs/behaviour/auth.md#authorization-tokens) and name the account they were issued to;
+    # ECR Public's (``ecr-public get-login-password``) are for public.ecr.aws only (``fake_ecr.registry.public``).
+    if claims is None or claims.region != registry.region or claims.service != "ecr":
         raise AuthorizationTokenInvalid()
     if claims.account_id != registry.registry_id and not any_account:
         raise AuthorizationTokenInvalid()

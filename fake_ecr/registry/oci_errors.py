@@ -43,6 +43,20 @@ class CredentialsRequired(errors.EcrError):
 
 
 @dataclass(eq=False)
+class BearerTokenRequired(errors.EcrError):
+    """A request to ECR Public's registry without a bearer token that may make it: answered with the token
+    flow's challenge (``fake_ecr.registry.public``)."""
+
+    realm: str
+    service: str
+    scope: str
+
+    @property
+    def message(self) -> str:  # UNCONFIRMED wording (docs/behaviour/public.md#anonymous-pulls): OCI's UNAUTHORIZED
+        return "authentication required"
+
+
+@dataclass(eq=False)
 class AuthorizationTokenExpired(errors.EcrError):
     """A token from GetAuthorizationToken more than 12 hours old on the fake's clock
     (docs/behaviour/auth.md#authorization-tokens)."""
@@ -171,6 +185,12 @@ def _challenge(error: CredentialsRequired) -> Mapping[str, str]:
     return {"WWW-Authenticate": f'Basic realm="https://{error.host}/",service="ecr.amazonaws.com"'}
 
 
+def _bearer_challenge(error: BearerTokenRequired) -> Mapping[str, str]:
+    # The Docker token authentication spec's challenge, as public.ecr.aws sends it
+    # (docs/behaviour/public.md#anonymous-pulls).
+    return {"WWW-Authenticate": f'Bearer realm="{error.realm}",service="{error.service}",scope="{error.scope}"'}
+
+
 def _part_out_of_order(error: errors.InvalidLayerPart) -> Mapping[str, str]:
     # After a 416 the client resumes from the Range it is told (OCI spec "Pushing a blob in chunks").
     return upload_state(error.repository_name, error.upload_id, error.last_valid_byte_received + 1)
@@ -205,6 +225,7 @@ ERRORS: dict[type[errors.EcrError], OciError] = {
     # -> 403 DENIED, the status behind docker's "denied: Your authorization token has expired"
     # (docs/behaviour/auth.md#registry-credentials allows 401 or 403).
     CredentialsRequired: OciError(401, "UNAUTHORIZED", headers=_challenge),
+    BearerTokenRequired: OciError(401, "UNAUTHORIZED", headers=_bearer_challenge),
     AuthorizationTokenExpired: OciError(403, "DENIED"),
     AuthorizationTokenInvalid: OciError(403, "DENIED"),
     # a policy that does not let the token's principal do it: "denied: User: ... is not authorized to

@@ -52,9 +52,11 @@ from fake_ecr.formats.streams import ChunkReader
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
-#: URLs of ECR's registry hosts, ``<account>.dkr.ecr.<region>.amazonaws.com`` (ECR User Guide, "Private registry").
+#: URLs of ECR's registry hosts, ``<account>.dkr.ecr.<region>.amazonaws.com`` (ECR User Guide, "Private registry"),
+#: and of ECR Public's, ``public.ecr.aws`` (ECR Public User Guide, "Amazon ECR public registries").
 ECR_REGISTRY_URL = re.compile(
-    r"https?://\d{12}\.dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?(?::\d+)?(?:[/?#]|$)", re.IGNORECASE
+    r"https?://(?:\d{12}\.dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?|public\.ecr\.aws)(?::\d+)?(?:[/?#]|$)",
+    re.IGNORECASE,
 )
 #: The methods the registry serves (OCI distribution spec 1.1 endpoint table).
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")

@@ -39,3 +39,9 @@ def send_raw(request: pytest.FixtureRequest, fake_ecr: FakeEcr) -> RawSender:
             connection.close()
 
     return in_process if request.param == "in-process" else over_http
+
+
+@pytest.fixture(params=["in-process", "http"])
+def ecr_public(request: pytest.FixtureRequest, fake_ecr: FakeEcr) -> Any:
+    """A boto3 ECR Public client in us-east-1 (its only region), in-process or through endpoint_url."""
+    return fake_ecr.client("ecr-public", region_name="us-east-1", http=request.param == "http")

@@ -136,7 +136,7 @@ def state_of(fake_ecr: FakeEcr) -> list[Any]:
             registry.stored_bytes,
             [(record, registry.images(record.repository_name)) for record in registry.repositories()],
         )
-        for registry in fake_ecr.backend.registries()
+        for registry in [*fake_ecr.backend.registries(), *fake_ecr.backend.public_registries()]
     ]
 
 

@@ -1,5 +1,6 @@
 """The installed model is the model that is served (docs/architecture.md): every operation of botocore's ECR model is
-either implemented or answered as unsupported, and an operation the installed model lacks is not offered."""
+either implemented or answered as unsupported, and an operation the installed model lacks is not offered; every
+operation of its ECR Public model is implemented, under ECR Public's own target prefix."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from fake_ecr import FakeEcr, api
-from fake_ecr.formats.service_model import model_is_older, operation_names, target_prefix
+from fake_ecr.api import core
+from fake_ecr.formats.service_model import ECR_PUBLIC, model_is_older, operation_names, target_prefix
 
 from api.helpers import RawSender
 
@@ -56,3 +58,20 @@ def test_an_operation_without_a_handler_answers_an_error_naming_it(
     assert "DescribeRegistry" in response["Error"]["Message"]
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 501
     assert fake_ecr.internal_errors == []
+
+
+def test_ecr_public_offers_every_operation_of_its_model() -> None:
+    # The 23 operations of botocore's ecr-public model (2020-10-30), each with a handler.
+    public = core.SERVICES[ECR_PUBLIC]
+    assert set(public.operations) == set(public.implemented) == operation_names(ECR_PUBLIC)
+    assert len(public.operations) >= 23
+
+
+def test_the_target_prefix_chooses_the_service(send_raw: RawSender) -> None:
+    # ECR Public's operations answer under its own prefix only: CreateRepository is both services', DescribeImageTags
+    # ECR Public's alone, BatchGetImage ECR's alone.
+    assert send_raw(target_prefix(ECR_PUBLIC) + "DescribeImageTags", b'{"repositoryName": "app"}')[1]["__type"] == (
+        "RepositoryNotFoundException"
+    )
+    assert send_raw(target_prefix() + "DescribeImageTags", b"{}")[1]["__type"] == "UnknownOperationException"
+    assert send_raw(target_prefix(ECR_PUBLIC) + "BatchGetImage", b"{}")[1]["__type"] == "UnknownOperationException"

@@ -1,4 +1,4 @@
-"""Request validation, generated from botocore's ECR model (docs/behaviour/api.md#validation).
+"""Request validation, generated from botocore's models of ECR and ECR Public (docs/behaviour/api.md#validation).
 
 For every operation and every constrained member of its input (required, min/max length or value,
 pattern, enum, list size) a raw JSON request is built that is valid but for that one member, and
@@ -22,7 +22,7 @@ import pytest
 from botocore.model import ListShape, Shape, StructureShape
 
 from fake_ecr import FakeEcr
-from fake_ecr.formats.service_model import operation_model, operation_names, target_prefix
+from fake_ecr.formats.service_model import ECR, ECR_PUBLIC, operation_model, operation_names, target_prefix
 
 from api.helpers import SAMPLES, RawSender, image_manifest, length_of, satisfies, state_of, valid
 
@@ -88,6 +88,7 @@ Path = tuple[str | None, ...]
 
 @dataclass(frozen=True)
 class Case:
+    service: str
     operation: str
     path: Path
     constraint: str
@@ -95,11 +96,12 @@ class Case:
 
     @property
     def id(self) -> str:
-        return ".".join([self.operation, *(step or "[]" for step in self.path), self.constraint]).replace(".[]", "[]")
+        steps = ".".join([self.operation, *(step or "[]" for step in self.path), self.constraint]).replace(".[]", "[]")
+        return steps if self.service == ECR else f"{self.service}:{steps}"
 
     def body(self) -> dict[str, Any]:
         """A request valid everywhere but at ``path``."""
-        shape = operation_model(self.operation).input_shape
+        shape = operation_model(self.operation, self.service).input_shape
         request = valid(shape)
         holder: Any = request
         for depth, step in enumerate(self.path):
@@ -126,30 +128,32 @@ class Case:
 MISSING = object()
 
 
-def _cases_of(operation: str, shape: Shape, path: Path) -> Iterator[Case]:
+def _cases_of(service: str, operation: str, shape: Shape, path: Path) -> Iterator[Case]:
     if isinstance(shape, StructureShape):
         for name, member in shape.members.items():
             if name in shape.required_members:
-                yield Case(operation, (*path, name), "required", MISSING)
-            yield from _cases_of(operation, member, (*path, name))
+                yield Case(service, operation, (*path, name), "required", MISSING)
+            yield from _cases_of(service, operation, member, (*path, name))
         return
     for constraint, value in INVALID.get(shape.type_name, lambda _: iter(()))(shape):
-        yield Case(operation, path, constraint, value)
+        yield Case(service, operation, path, constraint, value)
     if isinstance(shape, ListShape):
-        yield from _cases_of(operation, shape.member, (*path, None))
+        yield from _cases_of(service, operation, shape.member, (*path, None))
 
 
-def _type_cases(operation: str) -> Iterator[Case]:
-    shape = operation_model(operation).input_shape
-    for name, member in shape.members.items():
-        yield Case(operation, (name,), "type", WRONG_TYPE[member.type_name])
+def _type_cases(service: str, operation: str) -> Iterator[Case]:
+    shape = operation_model(operation, service).input_shape
+    for name, member in shape.members.items() if shape is not None else ():
+        yield Case(service, operation, (name,), "type", WRONG_TYPE[member.type_name])
 
 
 def _all_cases() -> list[Case]:
     cases: list[Case] = []
-    for operation in sorted(operation_names()):
-        cases += _cases_of(operation, operation_model(operation).input_shape, ())
-        cases += _type_cases(operation)
+    for service in (ECR, ECR_PUBLIC):
+        for operation in sorted(operation_names(service)):
+            shape = operation_model(operation, service).input_shape
+            cases += _cases_of(service, operation, shape, ()) if shape is not None else ()
+            cases += _type_cases(service, operation)
     return cases
 
 
@@ -158,22 +162,25 @@ CASES = _all_cases()
 
 # --- the tests -----------------------------------------------------------------------------------------
 
-TARGET = target_prefix()
-
 
 @pytest.fixture
 def seeded(fake_ecr: FakeEcr) -> None:
-    """A repository named like the samples, holding a tagged image, so a request let through could harm it."""
+    """A repository named like the samples, holding a tagged image, in the private registry and the public one,
+    so a request let through could harm it."""
+    name = SAMPLES["RepositoryName"]
     registry = fake_ecr.registry()
-    registry.create_repository(SAMPLES["RepositoryName"])
-    manifest = image_manifest(fake_ecr, SAMPLES["RepositoryName"])
-    registry.put_image(SAMPLES["RepositoryName"], manifest.text.encode(), image_tag="v1")
+    registry.create_repository(name)
+    manifest = image_manifest(fake_ecr, name)
+    registry.put_image(name, manifest.text.encode(), image_tag="v1")
+    public = fake_ecr.backend.public_registry(fake_ecr.settings.account_id)
+    public.create_repository(name)
+    public.put_image(name, manifest.text.encode(), image_tag="v1", require_layers=False)
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CASES])
 def test_invalid_member_is_refused(case: Case, send_raw: RawSender, fake_ecr: FakeEcr, seeded: None) -> None:
     before = state_of(fake_ecr)
-    status, body = send_raw(TARGET + case.operation, json.dumps(case.body()).encode())
+    status, body = send_raw(target_prefix(case.service) + case.operation, json.dumps(case.body()).encode())
     expected = "SerializationException" if case.constraint == "type" else "InvalidParameterException"
     assert (status, body["__type"]) == (400, expected), body
     assert f"'{case.path[0]}" in body["message"], body
@@ -200,5 +207,13 @@ def test_every_constrained_member_is_covered() -> None:
         "UploadLayerPart.layerPartBlob.max",
         "GetAuthorizationToken.registryIds[].pattern",
         "DescribeRepositories.maxResults.type",
+        "ecr-public:CreateRepository.catalogData.logoImageBlob.max",
+        "ecr-public:CreateRepository.catalogData.description.max",
+        "ecr-public:PutRepositoryCatalogData.catalogData.architectures.max",
+        "ecr-public:PutRepositoryCatalogData.catalogData.aboutText.max",
+        "ecr-public:PutRepositoryCatalogData.catalogData.usageText.max",
+        "ecr-public:PutRegistryCatalogData.displayName.max",
+        "ecr-public:BatchCheckLayerAvailability.registryId.max",
+        "ecr-public:DescribeImageTags.maxResults.max",
     ):
         assert expected in ids

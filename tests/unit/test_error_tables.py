@@ -1,6 +1,6 @@
-"""The control plane's one error table: every domain error in fake_ecr.errors has an ECR exception name,
-every name is one botocore's ECR model (or AWS's JSON protocol) defines, and domain errors are defined
-nowhere else but in the registry's own few and in library helpers no surface renders."""
+"""The control plane's error tables, one a service: every domain error in fake_ecr.errors has an exception name in
+ECR's or ECR Public's, every name is one that service's botocore model (or AWS's JSON protocol) defines, and
+domain errors are defined nowhere else but in the registry's own few and in library helpers no surface renders."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import pytest
 import fake_ecr
 from fake_ecr import errors
 from fake_ecr.api import core
+from fake_ecr.api.public.core import PUBLIC_ERROR_CODES
 from fake_ecr.formats.service_model import model_is_older, service_model
 
 from model_gates import needs_errors
@@ -64,7 +65,8 @@ def _all_domain_errors() -> list[type[errors.EcrError]]:
     "error_type", [pytest.param(klass, id=klass.__name__) for klass in _domain_errors_of_errors_module()]
 )
 def test_every_domain_error_has_a_control_plane_code(error_type: type[errors.EcrError]) -> None:
-    assert any(klass in core.ERROR_CODES for klass in error_type.__mro__)
+    tables = [service.error_codes for service in core.SERVICES.values()]
+    assert any(klass in table for table in tables for klass in error_type.__mro__)
 
 
 #: The table's codes.  A model older than the one fake-ecr follows cannot have the exceptions added since: their
@@ -81,8 +83,21 @@ def test_every_code_is_an_exception_of_the_ecr_model_or_aws_json(code: str) -> N
     assert code in model_errors | GENERIC_AWS_ERRORS
 
 
-def test_the_table_maps_only_errors_of_the_errors_module() -> None:
-    assert sorted(k.__name__ for k in core.ERROR_CODES if k.__module__ != errors.__name__) == []
+# ECR Public's table takes ECR's codes, also for the errors its operations cannot meet (replication, scanning...);
+# the codes it adds must be its model's.
+@pytest.mark.parametrize("code", sorted(set(PUBLIC_ERROR_CODES.values()) - set(core.ERROR_CODES.values())))
+def test_ecr_publics_own_codes_are_exceptions_of_its_model(code: str) -> None:
+    assert code in {shape.name for shape in service_model("ecr-public").error_shapes}
+
+
+def test_ecr_publics_table_is_ecrs_with_its_own_additions() -> None:
+    shared = {klass: code for klass, code in PUBLIC_ERROR_CODES.items() if klass in core.ERROR_CODES}
+    assert shared == core.ERROR_CODES
+
+
+@pytest.mark.parametrize("table", [core.ERROR_CODES, PUBLIC_ERROR_CODES], ids=["ecr", "ecr-public"])
+def test_the_table_maps_only_errors_of_the_errors_module(table: dict[type[errors.EcrError], str]) -> None:
+    assert sorted(k.__name__ for k in table if k.__module__ != errors.__name__) == []
 
 
 def test_domain_errors_are_defined_only_in_the_errors_module_and_the_known_few() -> None:
