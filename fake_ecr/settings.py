@@ -46,14 +46,19 @@ def environment_region() -> str:
 class Settings:
     """How a fake ECR behaves where a test may want to choose.
 
-    - ``account_id``/``region``: the caller's account, and the region used when a
-      request names none (moto's defaults, so tests move over unchanged).  Unless
-      given, ``region`` is the environment's (``environment_region``), read when the
-      Settings are made, so boto3 clients made without a region meet the fake.
+    - ``account_id``: the caller's account (moto's default, so tests move over unchanged).
+    - ``region``: the region used when a request names none (moto's default).  Unless
+      given, the environment's (``environment_region``: AWS_DEFAULT_REGION, else AWS_REGION,
+      else us-east-1), read when the Settings are made, so boto3 clients made without a
+      region meet the fake.
     - ``registry_auth``: the registry demands ECR's Basic credentials (docs/behaviour/auth.md#registry-credentials).
     - ``tls``: the server speaks HTTPS with a throwaway CA.
-    - ``uri_style``: ``"auto"`` names repositories by the running server's
-      address when there is one, else by ECR's host; ``"aws"`` always by ECR's host.
+    - ``registry_addresses``: what ``repositoryUri`` and ``proxyEndpoint`` name.
+      ``"ecr"``: ECR's own hosts (``<account>.dkr.ecr.<region>.amazonaws.com``),
+      reached in-process through ``requests`` and, by subprocesses, through the
+      running server as their HTTPS proxy (``env``'s ``HTTPS_PROXY``).
+      ``"local"``: the running server's ``127.0.0.1:PORT`` addresses, for what
+      can't use a proxy (a Docker daemon); ECR's hosts while no server runs.
     - ``scan_delay``: seconds on the fake's clock from scan start to a result.
     - ``lifecycle_on_clock``: apply lifecycle policies when the clock passes the
       next evaluation (every 24 h), not only on ``run_lifecycle()``.
@@ -109,7 +114,7 @@ class Settings:
     region: str = field(default_factory=environment_region)
     registry_auth: bool = True
     tls: bool = False
-    uri_style: Literal["auto", "aws"] = "auto"
+    registry_addresses: Literal["ecr", "local"] = "ecr"
     scan_delay: float = 0.0
     lifecycle_on_clock: bool = False
     lifecycle_preview_delay: float = 0.0

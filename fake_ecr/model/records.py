@@ -39,6 +39,11 @@ def registry_dns_suffix(region: str) -> str:
     return "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
 
 
+def ecr_registry_host(account_id: str, region: str) -> str:
+    """ECR's own registry host name (docs/behaviour/api.md#shared-structures)."""
+    return f"{account_id}.dkr.ecr.{region}.{registry_dns_suffix(region)}"
+
+
 def aws_managed_key_arn(registry_id: str, region: str) -> str:
     """The ARN of the AWS-managed ``aws/ecr`` key KMS encryption uses when no key is named
     (docs/behaviour/repositories.md#repository-operations, docs/behaviour/repositories.md#encryption).

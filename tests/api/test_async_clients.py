@@ -69,8 +69,7 @@ def test_create_repository_then_describe_repositories(fake_ecr: FakeEcr, run: Ru
 
     created, described = run(steps)
 
-    assert fake_ecr.server is not None
-    assert created["repositoryUri"] == f"127.0.0.1:{fake_ecr.server.port}/my-repository"
+    assert created["repositoryUri"] == "123456789012.dkr.ecr.us-east-1.amazonaws.com/my-repository"
     assert described == [created]
     assert [r.repository_name for r in fake_ecr.registry().repositories()] == ["my-repository"]
 
@@ -174,3 +173,14 @@ def test_a_user_s_stubber_answers_before_the_fake(fake_ecr: FakeEcr, run: Run[An
         )
 
     assert run(steps) == (["stubbed"], ["in-the-fake"])
+
+
+def test_an_aiobotocore_ecr_public_client_is_answered(fake_ecr: FakeEcr) -> None:
+    async def main() -> list[str]:
+        async with aiobotocore_session.get_session().create_client("ecr-public", region_name="us-east-1") as public:
+            await public.create_repository(repositoryName="app")
+            answer = await public.describe_repositories()
+            return [repository["repositoryName"] for repository in answer["repositories"]]
+
+    assert asyncio.run(main()) == ["app"]
+    assert fake_ecr.backend.public_registry(fake_ecr.settings.account_id).repositories()[0].repository_name == "app"

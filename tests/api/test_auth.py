@@ -49,8 +49,17 @@ def test_expiry_follows_a_running_clock(ecr: Any, fake_ecr: FakeEcr) -> None:
     assert before + timedelta(hours=12) - timedelta(seconds=1) <= expires_at <= after + timedelta(hours=12)
 
 
-def test_proxy_endpoint_names_the_running_server(ecr: Any, fake_ecr: FakeEcr) -> None:
-    # The fixture always runs a server: docker must be able to log in where the endpoint says.
+def test_proxy_endpoint_names_ecrs_host_while_a_server_runs(ecr: Any, fake_ecr: FakeEcr) -> None:
+    # Clients reach ECR's host through the server as their HTTPS proxy (fake_ecr.env).
+    endpoint = ecr.get_authorization_token()["authorizationData"][0]["proxyEndpoint"]
+    assert endpoint == f"https://{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com"
+    uri = ecr.create_repository(repositoryName="app")["repository"]["repositoryUri"]
+    assert uri == f"{endpoint.removeprefix('https://')}/app"
+
+
+@pytest.mark.fake_ecr(registry_addresses="local")
+def test_with_local_addresses_proxy_endpoint_names_the_running_server(ecr: Any, fake_ecr: FakeEcr) -> None:
+    # For a Docker daemon, which takes no proxy from its client: it must log in where the endpoint says.
     assert fake_ecr.server is not None
     endpoint = ecr.get_authorization_token()["authorizationData"][0]["proxyEndpoint"]
     assert endpoint == f"http://{fake_ecr.server.host}:{fake_ecr.server.port}"
@@ -73,9 +82,10 @@ def test_proxy_endpoint_is_ecrs_host_without_a_server(region: str, endpoint: str
     assert fake.internal_errors == []
 
 
+@pytest.mark.fake_ecr(registry_addresses="local")
 def test_one_authorization_per_requested_registry(ecr: Any, fake_ecr: FakeEcr) -> None:
-    # A registry something was written to has a port of the server's; one that holds nothing yet is
-    # named by ECR's host, and asking for its token opens no port (fake_ecr.api.core.Call).
+    # Local addresses: a registry something was written to has a port of the server's; one that holds nothing
+    # yet is named by ECR's host, and asking for its token opens no port (fake_ecr.api.core.Call).
     written, unwritten = "111122223333", "444455556666"
     fake_ecr.registry(written)
     data = ecr.get_authorization_token(registryIds=[written, unwritten, written])["authorizationData"]

@@ -2,8 +2,9 @@
 
 Credentials are ECR's (docs/behaviour/auth.md#registry-credentials): ``authorizationToken`` = base64("AWS:" + password)
 from GetAuthorizationToken, which ``fake_ecr.env`` also writes for subprocesses, as REGISTRY_AUTH_FILE
-(read by skopeo, podman, buildah) and DOCKER_CONFIG.  The session's server is plain http, so every
-client is told not to insist on TLS.
+(read by skopeo, podman, buildah) and DOCKER_CONFIG.  Image references name ECR's hosts, which the clients reach
+through the session's server as their HTTPS proxy (HTTPS_PROXY and the CA in ``fake_ecr.env``).  Most tests still
+tell their client not to insist on TLS, which changes nothing there; test_ecr_names.py runs every client without.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The AWS CLI (``aws``, awscli from PyPI) drives the fake's server through ECR's getting-started flow.
 
 Each test runs ``aws ecr ...`` in a subprocess against the session's server, with the endpoint given
-either as ``--endpoint-url`` or through ``AWS_ENDPOINT_URL_ECR`` (the environment ``fake_ecr.env``
+either as ``--endpoint-url``, through ``AWS_ENDPOINT_URL_ECR``, or not at all: ``api.ecr.<region>.amazonaws.com``
+reached through the server as HTTPS proxy (HTTPS_PROXY and the CA bundle in the environment ``fake_ecr.env``
 hands to subprocesses), and checks what a user would see: the JSON on stdout, the exit status and
 the error line on stderr.  State is seeded and inspected in-process through boto3.
 """
@@ -29,7 +30,7 @@ ACCOUNT = "123456789012"
 REPOSITORY = "my-repository"
 IMAGE = images.image(files={"app/hello.txt": "hello from the AWS CLI test"})
 
-# The tutorial's region is the fake's own, so repositoryUri names the server's main port.
+# The tutorial's region is the fake's own.
 pytestmark = [pytest.mark.interop, pytest.mark.fake_ecr(region=REGION, account_id=ACCOUNT)]
 
 #: Exit status of a command the service answered with an error, per AWS CLI major version: v2 documents
@@ -39,6 +40,7 @@ SERVICE_ERROR_STATUS = {"1": 255, "2": 254}
 ENDPOINT_STYLES = [
     pytest.param("flag", id="--endpoint-url"),
     pytest.param("env", id="AWS_ENDPOINT_URL_ECR"),
+    pytest.param("proxy", id="no-endpoint-through-the-proxy"),
 ]
 
 
@@ -55,19 +57,19 @@ class CliResult:
 
 @dataclass(frozen=True)
 class AwsCli:
-    """``aws`` with test credentials, no user configuration, and the fake's endpoint."""
+    """``aws`` with test credentials, no user configuration, and the fake's endpoint (or its proxy)."""
 
     executable: str
     env: dict[str, str]
+    endpoint_url: str
 
     def ecr(self, *args: str, endpoint: str = "flag") -> CliResult:
         env = dict(self.env)
-        endpoint_url = env.pop("AWS_ENDPOINT_URL_ECR")
         command = [self.executable, "ecr", *args, "--region", REGION]
         if endpoint == "flag":
-            command[1:1] = ["--endpoint-url", endpoint_url]
-        else:
-            env["AWS_ENDPOINT_URL_ECR"] = endpoint_url
+            command[1:1] = ["--endpoint-url", self.endpoint_url]
+        elif endpoint == "env":
+            env["AWS_ENDPOINT_URL_ECR"] = self.endpoint_url
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
         return CliResult(done.returncode, done.stdout, done.stderr)
 
@@ -94,7 +96,8 @@ def aws(aws_executable: str, fake_ecr: FakeEcr, tmp_path: Path) -> AwsCli:
     env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
     env["AWS_CONFIG_FILE"] = str(tmp_path / "aws-config")
     env["AWS_SHARED_CREDENTIALS_FILE"] = str(tmp_path / "aws-credentials")
-    return AwsCli(aws_executable, {**env, **fake_ecr.env})
+    assert fake_ecr.server is not None
+    return AwsCli(aws_executable, {**env, **fake_ecr.env}, fake_ecr.server.endpoint)
 
 
 @pytest.fixture
@@ -120,11 +123,9 @@ def seed_nothing(fake_ecr: FakeEcr, ecr: Any) -> None:
 def test_create_repository_prints_the_new_repository(aws: AwsCli, fake_ecr: FakeEcr, ecr: Any, endpoint: str) -> None:
     repository = aws.ecr("create-repository", "--repository-name", REPOSITORY, endpoint=endpoint).json()["repository"]
 
-    server = fake_ecr.server
-    assert server is not None
     assert repository["repositoryName"] == REPOSITORY
     assert repository["repositoryArn"] == f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{REPOSITORY}"
-    assert repository["repositoryUri"] == f"{server.host}:{server.port}/{REPOSITORY}"
+    assert repository["repositoryUri"] == f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{REPOSITORY}"
     assert repository["imageTagMutability"] == "MUTABLE"
     assert [r["repositoryName"] for r in ecr.describe_repositories()["repositories"]] == [REPOSITORY]
 

@@ -51,7 +51,7 @@ def test_login_with_a_password_ecr_did_not_issue_fails_and_stores_nothing(
 ) -> None:
     stderr = docker.fails("login", "--username", "AWS", "--password-stdin", login.host, stdin="not-a-token")
 
-    assert f"login attempt to http://{login.host}/v2/ failed with status: 403 Forbidden" in stderr
+    assert f"login attempt to https://{login.host}/v2/ failed with status: 403 Forbidden" in stderr
     assert stored_auth(docker, login.host) is None
 
 

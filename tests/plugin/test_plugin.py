@@ -50,7 +50,7 @@ USES_THE_FIXTURES = """
         ecr = boto3.client("ecr", region_name=fake_ecr_settings.region)
         repository = ecr.create_repository(repositoryName="my-repository")["repository"]
         assert fake_ecr.server is fake_ecr_server
-        assert repository["repositoryUri"] == f"127.0.0.1:{fake_ecr_server.port}/my-repository"
+        assert repository["repositoryUri"] == "123456789012.dkr.ecr.us-east-1.amazonaws.com/my-repository"
 """
 
 
@@ -338,8 +338,8 @@ def check(fake_ecr):
     ecr = boto3.client("ecr", region_name="us-east-1")
     repository = ecr.create_repository(repositoryName="my-repository")["repository"]
     assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["my-bucket"]
-    # fake-ecr answered: its URI names the running server, and its state holds the repository.
-    assert repository["repositoryUri"] == f"127.0.0.1:{{fake_ecr.server.port}}/my-repository"
+    # fake-ecr answered: its state holds the repository (its URI is ECR's own name, as moto's would be).
+    assert repository["repositoryUri"] == "123456789012.dkr.ecr.us-east-1.amazonaws.com/my-repository"
     assert [r.repository_name for r in fake_ecr.registry().repositories()] == ["my-repository"]
 
 def test_with_block(fake_ecr):

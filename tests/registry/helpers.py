@@ -3,11 +3,15 @@ through the registry itself (blobs by POST then PUT, manifests by PUT)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import http.client
 import json
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -54,6 +58,49 @@ def logged_in(fake_ecr: Any, ecr: Any) -> RegistryClient:
     assert fake_ecr.server is not None
     token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
     return RegistryClient(fake_ecr.server.endpoint, basic(token))
+
+
+@dataclass(frozen=True)
+class ProxiedResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    #: the DNS names of the certificate the server answered the tunnel with
+    certificate_names: tuple[str, ...]
+
+
+@functools.cache
+def _trusting(ca_file: str) -> ssl.SSLContext:
+    """A client context trusting ``ca_file`` (made once: loading the machine's CAs it holds takes a while)."""
+    return ssl.create_default_context(cafile=ca_file)
+
+
+def through_proxy(
+    env: Mapping[str, str],
+    method: str,
+    host: str,
+    path: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    body: bytes | None = None,
+) -> ProxiedResponse:
+    """A request to ``https://<host><path>`` as a subprocess given ``env`` makes it: a ``CONNECT`` to the proxy in
+    HTTPS_PROXY, then TLS trusting only the CA in SSL_CERT_FILE.  http.client, not requests: ``responses`` would
+    answer a requests call to ECR's hosts in-process."""
+    proxy = urlsplit(env["HTTPS_PROXY"])
+    assert proxy.hostname is not None
+    context = _trusting(env["SSL_CERT_FILE"])
+    connection = http.client.HTTPSConnection(proxy.hostname, proxy.port, timeout=30, context=context)
+    connection.set_tunnel(host, 443)
+    try:
+        connection.connect()
+        certificate = connection.sock.getpeercert()
+        names = tuple(name for kind, name in certificate.get("subjectAltName", ()) if kind == "DNS")
+        connection.request(method, path, body=body, headers=dict(headers or {}))
+        response = connection.getresponse()
+        return ProxiedResponse(response.status, dict(response.headers), response.read(), names)
+    finally:
+        connection.close()
 
 
 def oci_error(response: requests.Response) -> tuple[str, str]:

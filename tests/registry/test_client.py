@@ -83,9 +83,11 @@ def in_process(fake_ecr: FakeEcr, ecr: Any) -> Transport:
 
 
 def over_http(fake_ecr: FakeEcr, ecr: Any) -> Transport:
-    data = ecr.get_authorization_token()["authorizationData"][0]
-    endpoint, token = data["proxyEndpoint"], data["authorizationToken"]
-    assert endpoint.startswith("http://127.0.0.1:"), endpoint
+    # The session server's own address (its main port serves the fake's registry): proxyEndpoint names ECR's
+    # host, which ``requests`` would reach in-process, not over a socket.
+    assert fake_ecr.server is not None
+    endpoint = fake_ecr.server.endpoint
+    token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
 
     def push(reference: str, item: Item) -> str:
         target = ImageReference.parse(reference)

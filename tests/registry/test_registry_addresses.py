@@ -5,7 +5,8 @@ something is written to it; reads, logins and registry requests that merely name
 ``registryId``, a repository ARN, the SigV4 credential scope or an ECR ``Host``) answer as an empty registry and
 leave nothing behind.  Writes store at most ``Settings.max_registries`` registries; a server keeps at most that
 many extra ports; stopping closes every port and ends every thread.  Everything binds to 127.0.0.1 unless told
-otherwise.
+otherwise.  Ports are what local addresses cost (``Settings.registry_addresses="local"``, pinned here); with ECR's
+addresses, the default, every registry is reached through the server's one port as HTTPS proxy.
 
 Listening sockets are this process's socket descriptors (/proc/self/fd) found in LISTEN state in /proc/net/tcp.
 """
@@ -34,6 +35,10 @@ ACCOUNT = "123456789012"
 #: Accounts and regions nothing is written to.
 STRANGERS = [f"{n:012}" for n in range(200000000001, 200000000011)]
 NEW_REGIONS = [f"zz-abuse-{n}" for n in range(1, 6)]
+#: Registries at ports of their own on the server.
+LOCAL = Settings(registry_addresses="local")
+
+pytestmark = pytest.mark.fake_ecr(registry_addresses="local")
 
 
 def listening() -> set[tuple[str, int]]:
@@ -228,7 +233,7 @@ def test_writes_store_at_most_max_registries(fake_ecr: FakeEcr) -> None:
 
 def test_a_server_keeps_at_most_max_registries_extra_ports() -> None:
     server = FakeServer(settings=Settings(max_registries=2))
-    roomy = Settings(max_registries=10)
+    roomy = Settings(max_registries=10, registry_addresses="local")
     try:
         with FakeEcr(roomy, server=server) as first:
             for account in STRANGERS[:3]:
@@ -248,12 +253,24 @@ def test_a_server_keeps_at_most_max_registries_extra_ports() -> None:
     assert int(later.split(":")[1]) in ports
 
 
+def test_with_ecr_addresses_a_write_opens_no_port_and_names_ecrs_host() -> None:
+    ports = listening()
+    with FakeEcr(Settings(registry_addresses="ecr"), server=True) as fake:
+        server_ports = listening() - ports
+        with http_client(fake, "eu-west-1") as ecr:
+            uri = ecr.create_repository(repositoryName="app")["repository"]["repositoryUri"]
+
+        assert uri == f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/app"
+        assert stored(fake) == [(ACCOUNT, "eu-west-1")]
+        assert listening() - ports == server_ports  # the server's own port, nothing more
+
+
 # --- stopping closes everything ----------------------------------------------------------------------------
 
 
 def test_stopping_closes_every_port_and_thread() -> None:
     ports, threads = listening(), set(threading.enumerate())
-    with FakeEcr(server=True) as fake:
+    with FakeEcr(LOCAL, server=True) as fake:
         for region in ("eu-west-1", "eu-central-1", "ap-south-1"):
             with http_client(fake, region) as ecr:
                 ecr.create_repository(repositoryName="app")
@@ -272,7 +289,7 @@ def test_stopping_closes_every_port_and_thread() -> None:
 
 def test_every_port_binds_to_127_0_0_1_by_default() -> None:
     ports = listening()
-    with FakeEcr(server=True) as fake:
+    with FakeEcr(LOCAL, server=True) as fake:
         fake.registry(STRANGERS[0])
         fake.registry_host(STRANGERS[0], "us-east-1")
         opened = listening() - ports
@@ -283,4 +300,4 @@ def test_every_port_binds_to_127_0_0_1_by_default() -> None:
 def test_serve_listens_on_127_0_0_1_unless_told(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["serve", "--help"])
-    assert "address to listen on (default: 127.0.0.1)" in " ".join(capsys.readouterr().out.split())
+    assert "address to listen on [FAKE_ECR_HOST; default 127.0.0.1]" in " ".join(capsys.readouterr().out.split())

@@ -1,12 +1,15 @@
 """``Settings(tls=True)``: the server speaks HTTPS with a throwaway CA that boto3, the AWS CLI's botocore and
 ``requests`` are told to trust through the CA bundle in ``env`` (AWS_CA_BUNDLE, REQUESTS_CA_BUNDLE, SSL_CERT_FILE).
 
-Each test runs its own server (``FakeEcr(..., server=True)``); the session's server speaks plain HTTP.
+Each test runs its own server (``FakeEcr(..., server=True)``); the session's server speaks plain HTTP.  Most
+name the server's local addresses (``Settings.registry_addresses="local"``): with ECR's, clients reach the
+HTTPS server through it as their proxy, which takes ``CONNECT`` in the clear on the same port.
 """
 
 from __future__ import annotations
 
-import sys
+import json
+import ssl
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,14 +20,15 @@ import requests
 
 from fake_ecr import FakeEcr, FakeServer, Settings, images
 from fake_ecr.surfaces.environment import CA_BUNDLE_VARIABLES
-from fake_ecr.surfaces.tls import ThrowawayCa
+
+from registry.helpers import through_proxy
 
 REPOSITORY = "team/app"
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeEcr]:
-    with FakeEcr(Settings(tls=True, check_responses=True), server=True) as fake:
+    with FakeEcr(Settings(tls=True, check_responses=True, registry_addresses="local"), server=True) as fake:
         yield fake
 
 
@@ -82,6 +86,36 @@ def test_the_registry_answers_over_https_with_the_ca(fake: FakeEcr, host: str) -
     assert tags.json() == {"name": REPOSITORY, "tags": ["v1"]}
 
 
+def test_with_ecr_addresses_clients_reach_ecrs_hosts_through_the_https_server_as_proxy() -> None:
+    with FakeEcr(Settings(tls=True), server=True) as fake:
+        assert fake.server is not None
+        ecr = fake.client()
+        repository = ecr.create_repository(repositoryName=REPOSITORY)["repository"]
+        fake.push(f"{REPOSITORY}:v1", images.image(files={"tls.txt": "over https"}))
+        _, credentials = basic(ecr)
+        env = fake.env
+        host = repository["repositoryUri"].removesuffix(f"/{REPOSITORY}")
+
+        tags = through_proxy(env, "GET", host, f"/v2/{REPOSITORY}/tags/list", headers=credentials)
+        plain = requests.get(f"http://127.0.0.1:{fake.server.port}/v2/", timeout=30)
+
+        assert env["HTTPS_PROXY"] == f"http://127.0.0.1:{fake.server.port}"  # CONNECT in the clear, then TLS
+        assert env["SSL_CERT_FILE"] == fake.ca_file
+    assert json.loads(tags.body) == {"name": REPOSITORY, "tags": ["v1"]}
+    assert plain.status_code == 400  # only a CONNECT is taken in the clear by an HTTPS server
+
+
+def test_a_client_trusting_only_the_ca_file_still_trusts_what_the_machine_trusts() -> None:
+    # SSL_CERT_FILE replaces a client's CAs: hosts the proxy relays (Docker Hub, S3) must still verify.
+    machine = ssl.create_default_context()
+    with FakeEcr(Settings(tls=True), server=True) as fake:
+        assert fake.ca_file is not None
+        trusted = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # no default CAs: the file alone
+        trusted.load_verify_locations(cafile=fake.ca_file)
+
+    assert trusted.cert_store_stats()["x509_ca"] == machine.cert_store_stats()["x509_ca"] + 1
+
+
 def test_the_ca_file_is_gone_when_the_fake_stops() -> None:
     with FakeEcr(Settings(tls=True), server=True) as fake:
         ca_file = fake.ca_file
@@ -91,8 +125,8 @@ def test_the_ca_file_is_gone_when_the_fake_stops() -> None:
 
 
 def test_a_server_for_tls_settings_exposes_its_ca_and_a_plain_one_none() -> None:
-    secure = FakeServer.for_settings(Settings(tls=True))
-    plain = FakeServer.for_settings(Settings())
+    secure = FakeServer.for_settings(Settings(tls=True, registry_addresses="local"))
+    plain = FakeServer.for_settings(Settings(registry_addresses="local"))
     try:
         assert (secure.scheme, plain.scheme) == ("https", "http")
         assert secure.ca_file is not None and plain.ca_file is None
@@ -101,10 +135,3 @@ def test_a_server_for_tls_settings_exposes_its_ca_and_a_plain_one_none() -> None
     finally:
         secure.stop()
         plain.stop()
-
-
-def test_without_trustme_tls_asks_for_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "trustme", None)  # what an environment without the package shows
-
-    with pytest.raises(ImportError, match=r"pip install 'fake-ecr\[tls\]'"):
-        ThrowawayCa()
