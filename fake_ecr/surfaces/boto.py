@@ -1,6 +1,6 @@
 """In-process routing of boto3/botocore ECR calls to the active fake.
 
-Owns a botocore ``before-call`` handler for the ``ecr`` service, registered
+Owns a botocore ``before-call`` handler for the ``ecr`` and ``ecr-public`` services, registered
 among botocore's built-in handlers when this module is imported, so every
 session and client created afterwards carries it - before or after a fake
 starts, from any session.  botocore has serialized the request by then (the
@@ -26,19 +26,33 @@ While no fake is active, or when a client was given an endpoint URL that is
 not an AWS host (such as a running fake-ecr server), the handler steps aside
 and botocore sends the request as usual.
 
+ECR Public is served from us-east-1 only; botocore still builds ``api.ecr-public.<region>.amazonaws.com``
+for any other region (its endpoint rules), a host that does not resolve, so a client there fails with
+EndpointConnectionError before any request is sent; the handler answers such a call the same way
+(the User Guide has clients authenticate in us-east-1; the endpoint table also lists us-west-2, a CONFLICT:
+docs/behaviour/public.md#public-operations).
+
+A second ``before-call`` handler, for ``sts``, keeps the fake's test credentials
+off the network: while a fake is active, STS GetCallerIdentity answers with the
+fake's account (how code learns the account it builds ECR's names from), and
+other STS operations are refused, unless moto's mock answers STS (then moto does).
+
 Must not import werkzeug or ``fake_ecr.registry``.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 import threading
+import uuid
 from collections.abc import Iterator
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
+from botocore.exceptions import EndpointConnectionError
 from botocore.handlers import BUILTIN_HANDLERS, REGISTER_LAST
 from botocore.model import OperationModel
 from botocore.parsers import ResponseParserFactory
@@ -46,13 +60,19 @@ from botocore.parsers import ResponseParserFactory
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,]+/\d{8}/([a-z0-9-]+)/")
 _ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
 _AWS_HOST = re.compile(r"(^|\.)(amazonaws\.com(\.cn)?|api\.aws|c2s\.ic\.gov|sc2s\.sgov\.gov)$")
-_HOST_REGION = re.compile(r"^(?:api\.)?ecr(?:-fips)?\.([a-z0-9-]+)\.")
+_HOST_REGION = re.compile(r"^(?:api\.)?ecr(?:-public)?(?:-fips)?\.([a-z0-9-]+)\.")
+#: Services served from one region only: ECR Public, from us-east-1.
+SINGLE_REGION = {"ecr-public": "us-east-1"}
 
 
 class ApiEndpoint(Protocol):
-    """What the handler needs of a fake: answer one control-plane request."""
+    """What the handlers need of a fake: answer one control-plane request, and say who the caller is."""
 
     def handle_api(self, target: str, body: bytes, region: str | None) -> tuple[int, dict[str, str], bytes]: ...
+
+    def caller_identity(self, region: str | None) -> dict[str, str]:
+        """STS GetCallerIdentity's UserId, Account and Arn for calls in ``region``."""
+        ...
 
 
 _active: list[ApiEndpoint] = []
@@ -92,7 +112,12 @@ def access_key_of(headers: Any) -> str | None:
     return match.group(1) if match else None
 
 
-class _Body:
+def aws_endpoint(url: str) -> bool:
+    """Whether a request goes to an AWS host (not to a custom endpoint: a fake-ecr server, LocalStack...)."""
+    return bool(_AWS_HOST.search(urlsplit(url).hostname or ""))
+
+
+class Body:
     """The ``raw`` botocore's AWSResponse reads a body from."""
 
     def __init__(self, body: bytes) -> None:
@@ -110,20 +135,24 @@ def _before_call(model: OperationModel, params: dict[str, Any], context: dict[st
         return None
     endpoint = _active[-1]
     url = str(params.get("url", ""))
-    if not _AWS_HOST.search(urlsplit(url).hostname or ""):
-        return None  # a custom endpoint (a running fake-ecr server, LocalStack...): let it go out
+    if not aws_endpoint(url):
+        return None  # a custom endpoint: let it go out
     headers = params["headers"]
     target = headers.get("X-Amz-Target", "")
     body = params.get("body") or b""
+    region = context.get("client_region") or region_of(headers, url)
+    served_in = SINGLE_REGION.get(model.service_model.service_name)
+    if served_in is not None and region != served_in:
+        raise EndpointConnectionError(endpoint_url=url, error=f"{urlsplit(url).hostname} does not resolve")
     status, reply_headers, payload = endpoint.handle_api(
         target.decode() if isinstance(target, bytes) else str(target),
         body.encode() if isinstance(body, str) else bytes(body),
-        context.get("client_region") or region_of(headers, url),
+        region,
     )
     http_headers = HTTPHeaders()
     for key, value in reply_headers.items():
         http_headers[key] = value
-    http = AWSResponse(url, status, http_headers, _Body(payload))
+    http = AWSResponse(url, status, http_headers, Body(payload))
     response = {"status_code": status, "headers": http_headers, "body": payload, "context": context}
     parsed = _PARSER.parse(response, model.output_shape)
     if status >= 300:
@@ -134,6 +163,59 @@ def _before_call(model: OperationModel, params: dict[str, Any], context: dict[st
     return http, parsed
 
 
-_HANDLER = ("before-call.ecr", _before_call, REGISTER_LAST)
-if _HANDLER not in BUILTIN_HANDLERS:
-    BUILTIN_HANDLERS.append(_HANDLER)
+def _moto_answers(method: str, url: str) -> bool:
+    """Whether moto's botocore stubber, if moto is loaded and mocking, will answer this request.
+
+    moto 5's ``mock_aws`` answers every service; moto 4's per-service mocks only the URLs of the services
+    started (``mock_sts``...), which they register with the stubber.
+    """
+    stubber = getattr(sys.modules.get("moto.core.models"), "botocore_stubber", None)
+    if not getattr(stubber, "enabled", False):
+        return False
+    patterns = getattr(stubber, "methods", None)  # moto 4's registered (URL pattern, answer) pairs
+    if patterns is None:
+        return True
+    base_url = url.split("?", 1)[0]
+    return any(pattern.match(base_url) for pattern, _ in patterns.get(method, []))
+
+
+def _before_sts_call(model: OperationModel, params: dict[str, Any], context: dict[str, Any], **_: Any) -> Any:
+    """STS for code that reads its account to build ECR's names: never sent out with the fake's test credentials.
+
+    GetCallerIdentity answers with the active fake's caller; every other STS operation is refused with
+    STS's common InvalidAction error (https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html),
+    its message saying why.  Where moto's mock answers STS, or the client names its own endpoint, this steps
+    aside.
+    """
+    url = str(params.get("url", ""))
+    if not _active or not aws_endpoint(url) or _moto_answers(str(params.get("method", "POST")), url):
+        return None
+    request_id = str(uuid.uuid4())
+    if model.name == "GetCallerIdentity":
+        status = 200
+        parsed: dict[str, Any] = dict(_active[-1].caller_identity(context.get("client_region")))
+    else:
+        status = 400
+        message = (
+            f"fake-ecr answers STS GetCallerIdentity only; {model.name} was not sent to AWS with the fake's test"
+            " credentials (start moto's mock_aws() for the rest of STS)"
+        )
+        parsed = {"Error": {"Type": "Sender", "Code": "InvalidAction", "Message": message}}
+    headers = HTTPHeaders()
+    headers["x-amzn-RequestId"] = request_id
+    parsed["ResponseMetadata"] = {
+        "RequestId": request_id,
+        "HTTPStatusCode": status,
+        "HTTPHeaders": {"x-amzn-requestid": request_id},
+        "RetryAttempts": 0,
+    }
+    return AWSResponse(url, status, headers, Body(b"")), parsed
+
+
+for _handler in (
+    ("before-call.ecr", _before_call, REGISTER_LAST),
+    ("before-call.ecr-public", _before_call, REGISTER_LAST),
+    ("before-call.sts", _before_sts_call, REGISTER_LAST),
+):
+    if _handler not in BUILTIN_HANDLERS:
+        BUILTIN_HANDLERS.append(_handler)
