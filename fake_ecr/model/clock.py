@@ -81,6 +81,11 @@ class Clock:
                 self._offset = self._pinned - self._source()
                 self._pinned = None
 
+    @property
+    def pinned(self) -> bool:
+        """Whether the clock stands still (``set``, until ``resume``)."""
+        return self._pinned is not None
+
     def on_change(self, listener: Callable[[float], None]) -> None:
         """Call ``listener(now)`` after every ``advance``/``set`` (scans, lifecycle)."""
         self._listeners.append(listener)

@@ -563,6 +563,12 @@ class ScanEngine:
             registry.modify_image(repository_name, image_id, _setting(finished, scan))
 
 
+    def forget(self, registry_id: str, region: str) -> None:
+        """Forget what tests set for the images of one registry (it is being emptied)."""
+        for key in [key for key in self._results if key[:2] == (registry_id, region)]:
+            del self._results[key]
+
+
 def _architecture(config: bytes) -> str | None:
     """The ``architecture`` an image config names, if it is a JSON object that names one."""
     try:

@@ -31,6 +31,8 @@ INSTALL_COMMANDS = {
     "aws": "pip install awscli",
     "oras": "pip install oras",
     "dxf": "pip install python-dxf",
+    "chromium": "apt-get install chromium",
+    "playwright": "pip install playwright (no browser download: the tests drive Debian's chromium)",
 }
 #: ``described(repository)``: DescribeImages of a repository, keyed by image digest.
 Described = Callable[[str], dict[str, dict[str, Any]]]
@@ -102,14 +104,15 @@ def isolated_storage(root: Path, runroot: Path) -> tuple[str, ...]:
 class RegistryLogin:
     """GetAuthorizationToken's answer: where the fake's registry listens and ECR's credentials for it."""
 
-    #: ``http://127.0.0.1:PORT``: the session server's main port, where the fake's own registry is served
+    #: ``https://<account>.dkr.ecr.<region>.amazonaws.com``: ECR's host, which clients given ``fake_ecr.env`` reach
+    #: through the session's server as their HTTPS proxy (``http://127.0.0.1:PORT`` with local addresses)
     proxy_endpoint: str
     #: base64("AWS:" + password) (docs/behaviour/auth.md#registry-credentials)
     authorization_token: str
 
     @property
     def host(self) -> str:
-        """``127.0.0.1:PORT``: what image references and auth files name."""
+        """The registry's host (``127.0.0.1:PORT`` with local addresses): what image references and auth files name."""
         return urlsplit(self.proxy_endpoint).netloc
 
     @property

@@ -6,6 +6,8 @@ with boto3 configured from those lines alone, and stops it with a signal.  ``dem
 
 from __future__ import annotations
 
+import contextlib
+import os
 import queue
 import re
 import shutil
@@ -18,7 +20,9 @@ from typing import IO, Any
 
 import boto3
 import pytest
+import requests
 
+from fake_ecr import client, images
 from fake_ecr.surfaces import cli
 
 pytestmark = pytest.mark.interop
@@ -170,3 +174,114 @@ def test_demo_stops_at_a_failing_step_and_exits_1(
     assert "  FAILED: DemoStepFailed: the repository is not listed\n" in out
     assert "[3/3]" not in out
     assert out.endswith("step 2 of 3 failed\n")
+
+
+def _endpoint_of(lines: queue.Queue[str | None]) -> str:
+    """The endpoint the banner's first line names."""
+    first = lines.get(timeout=STARTUP_TIMEOUT)
+    assert first is not None
+    match = re.search(r"at (http://127\.0\.0\.1:\d+)$", first.strip())
+    assert match is not None, first
+    return match.group(1)
+
+
+def test_serve_takes_settings_from_flags_and_variables(fake_ecr_command: str) -> None:
+    env = {**os.environ, "FAKE_ECR_REGISTRY_AUTH": "false", "FAKE_ECR_SCAN_DELAY": "30"}
+    command = [fake_ecr_command, "serve", "--port", "0", "--account-id", ACCOUNT, "--scan-delay", "60"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert process.stdout is not None
+        endpoint = _endpoint_of(_lines(process.stdout))
+        # The variable turned the registry's auth off: no challenge.
+        assert requests.get(f"{endpoint}/v2/", timeout=30).status_code == 200
+        health = requests.get(f"{endpoint}/_fake-ecr/health", timeout=30).json()
+        assert health["account_id"] == ACCOUNT
+        ecr: Any = boto3.client(
+            "ecr", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b"
+        )
+        ecr.create_repository(repositoryName="app", imageScanningConfiguration={"scanOnPush": True})
+        image = images.image(files={"app.txt": "v1"})
+        client.push(endpoint, "app", "v1", image)
+        requests.post(f"{endpoint}/_fake-ecr/clock/advance", json={"by": 45}, timeout=30).raise_for_status()
+        # The flag (60 s) won over the variable (30 s): 45 s on, the scan still runs.
+        scan = ecr.describe_image_scan_findings(repositoryName="app", imageId={"imageTag": "v1"})
+        assert scan["imageScanStatus"]["status"] == "IN_PROGRESS"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=STARTUP_TIMEOUT) == 0
+
+
+@pytest.mark.parametrize(
+    "stop_signal", [pytest.param(signal.SIGINT, id="SIGINT"), pytest.param(signal.SIGTERM, id="SIGTERM")]
+)
+def test_serve_piped_into_head_keeps_serving_and_stops_quietly(
+    fake_ecr_command: str, stop_signal: signal.Signals
+) -> None:
+    # `fake-ecr serve | head -1`: head takes the first line and exits; the server keeps serving, and
+    # when it stops, its last line meets the closed pipe: no traceback, exit status 0.
+    serve = subprocess.Popen(
+        [fake_ecr_command, "serve", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        head = subprocess.Popen(["head", "-1"], stdin=serve.stdout, stdout=subprocess.PIPE, text=True)
+        assert serve.stdout is not None
+        serve.stdout.close()  # head holds the pipe's reading end alone
+        first, _ = head.communicate(timeout=STARTUP_TIMEOUT)
+        endpoint = re.search(r"at (http://127\.0\.0\.1:\d+)$", first.strip())
+        assert endpoint is not None, first
+        assert requests.get(f"{endpoint.group(1)}/_fake-ecr/health", timeout=30).json()["status"] == "ok"
+
+        serve.send_signal(stop_signal)
+        status = serve.wait(timeout=STARTUP_TIMEOUT)
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait(timeout=STARTUP_TIMEOUT)
+    assert serve.stderr is not None
+    assert serve.stderr.read() == ""
+    assert status == 0
+
+
+@pytest.mark.parametrize(
+    "stop_signal", [pytest.param(signal.SIGINT, id="SIGINT"), pytest.param(signal.SIGTERM, id="SIGTERM")]
+)
+def test_serve_stops_cleanly_with_an_upload_in_flight(fake_ecr_command: str, stop_signal: signal.Signals) -> None:
+    env = {**os.environ, "FAKE_ECR_REGISTRY_AUTH": "false"}
+    command = [fake_ecr_command, "serve", "--port", "0"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert process.stdout is not None
+        lines = _lines(process.stdout)
+        endpoint = _endpoint_of(lines)
+        ecr: Any = boto3.client(
+            "ecr", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b"
+        )
+        ecr.create_repository(repositoryName="app")
+        started = requests.post(f"{endpoint}/v2/app/blobs/uploads/", timeout=30)
+        assert started.status_code == 202
+        host, port = endpoint.removeprefix("http://").split(":")
+        # A PATCH whose chunked body stops after its first chunk: the upload is in flight.
+        with socket.create_connection((host, int(port)), timeout=STARTUP_TIMEOUT) as upload:
+            upload.sendall(
+                f"PATCH {started.headers['Location']} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                "Transfer-Encoding: chunked\r\nContent-Type: application/octet-stream\r\n\r\n".encode()
+                + b"400\r\n"
+                + b"x" * 1024
+                + b"\r\n"
+            )
+            status = requests.get(f"{endpoint}/_fake-ecr/state", timeout=30).json()
+            [uploads] = [repository["uploads"] for repository in status["registries"][0]["repositories"]]
+            assert [u["bytes"] for u in uploads] in ([0], [1024])  # the chunk may still be on its way
+
+            process.send_signal(stop_signal)
+            assert process.wait(timeout=STARTUP_TIMEOUT) == 0
+            # The connection ends with the server: no answer, and no hang.
+            with contextlib.suppress(ConnectionResetError):  # a reset ends it as well as a close
+                assert upload.recv(1024) == b""
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=STARTUP_TIMEOUT)
+    assert process.stderr is not None
+    assert process.stderr.read() == ""
+    assert "".join(iter(lines.get, None)).endswith(f"fake-ecr: {stop_signal.name}, stopped\n")
