@@ -88,6 +88,7 @@ class InvalidImageSource(EcrError):
 
     @property
     def message(self) -> str:
+        """Which source could not be read, and why."""
         return f"Cannot read images from '{self.source}': {self.reason}"
 
 

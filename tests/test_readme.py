@@ -10,6 +10,7 @@ import pytest
 
 from fake_ecr import Settings
 from fake_ecr.api import IMPLEMENTED, UNSUPPORTED
+from fake_ecr.api.core import SERVICES
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -33,6 +34,10 @@ def test_readme_lists_exactly_the_implemented_operations() -> None:
 
 def test_readme_lists_exactly_the_unsupported_operations() -> None:
     assert _listed("Not implemented yet") == set(UNSUPPORTED)
+
+
+def test_readme_lists_exactly_the_ecr_public_operations() -> None:
+    assert _listed("ECR Public, implemented") == set(SERVICES["ecr-public"].implemented)
 
 
 def test_ci_runs_the_readme_test_command() -> None:

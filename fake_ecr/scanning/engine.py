@@ -562,7 +562,6 @@ class ScanEngine:
             finished = self._finished(scan, result, scan.completed_at)
             registry.modify_image(repository_name, image_id, _setting(finished, scan))
 
-
     def forget(self, registry_id: str, region: str) -> None:
         """Forget what tests set for the images of one registry (it is being emptied)."""
         for key in [key for key in self._results if key[:2] == (registry_id, region)]:

@@ -1,7 +1,7 @@
 """What a client process needs to use a fake: AWS credentials and region, the endpoint, the CA, registry logins.
 
 Owns ``TEST_CREDENTIALS`` (never real ones), ``client_environment`` (the variables the AWS CLI,
-SDKs and registry clients read) and ``RegistryAuthFiles``: a temporary directory holding the
+SDKs and registry clients read, the HTTPS proxy among them) and ``RegistryAuthFiles``: a temporary directory holding the
 registry credentials in the two formats clients read - ``REGISTRY_AUTH_FILE`` (containers-auth.json,
 read by skopeo, podman, buildah) and ``DOCKER_CONFIG`` (a directory with config.json, read by the
 docker CLI, oras and docker-py).  Both say ``{"auths": {"<host[:port]>": {"auth": <authorizationToken>}}}``:
@@ -33,6 +33,13 @@ TEST_CREDENTIALS = {
 }
 #: Where botocore / the AWS CLI, requests and OpenSSL-based clients look for the CAs they trust.
 CA_BUNDLE_VARIABLES = ("AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")
+#: The proxy for https URLs: Go's net/http reads HTTPS_PROXY, then https_proxy; Python's urllib (and so
+#: requests and botocore) prefers the lower-case one, so both are set, over whatever the user's shell has.
+PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy")
+#: Hosts never sent through the proxy.  A user's own list may exempt ECR's hosts (``.amazonaws.com``), so it is
+#: replaced; the loopback names stay direct (Python's urllib proxies them unless listed, Go never does).
+NO_PROXY_VARIABLES = ("NO_PROXY", "no_proxy")
+LOOPBACK_NAMES = "127.0.0.1,localhost,::1"
 
 
 def _remove_directory(path: str) -> None:
@@ -73,12 +80,24 @@ class RegistryAuthFiles:
 
 
 def client_environment(
-    settings: Settings, *, endpoint: str | None, ca_file: str | None, auth_files: Mapping[str, str]
+    settings: Settings,
+    *,
+    endpoint: str | None,
+    ca_file: str | None,
+    auth_files: Mapping[str, str],
+    proxy: str | None = None,
 ) -> dict[str, str]:
-    """Variables for a subprocess: test credentials, region, the API endpoint, the CA to trust, registry logins."""
+    """Variables for a subprocess: test credentials, region, the API endpoint or the HTTPS proxy that answers
+    as ECR's hosts, the CA to trust, registry logins."""
     env = {**TEST_CREDENTIALS, "AWS_DEFAULT_REGION": settings.region, "AWS_REGION": settings.region}
     if endpoint is not None:
-        env["AWS_ENDPOINT_URL_ECR"] = endpoint
+        env["AWS_ENDPOINT_URL_ECR"] = env["AWS_ENDPOINT_URL_ECR_PUBLIC"] = endpoint
+        # Every other service too (STS, and S3, IAM ... where moto is installed: fake_ecr.surfaces.other_services);
+        # a service's own variable still wins (https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html).
+        env["AWS_ENDPOINT_URL"] = endpoint
+    if proxy is not None:
+        env.update(dict.fromkeys(PROXY_VARIABLES, proxy))
+        env.update(dict.fromkeys(NO_PROXY_VARIABLES, LOOPBACK_NAMES))
     if ca_file is not None:
         env.update(dict.fromkeys(CA_BUNDLE_VARIABLES, ca_file))
     env.update(auth_files)

@@ -4,7 +4,8 @@ Owns the life of a fake: its settings and clock, the state (a ``Backend``
 swapped for a fresh one by ``reset``), routing boto3 to it while active, an
 optional HTTP server, and the seeding and inspection helpers tests use.  While
 active it also answers ``requests`` calls to ECR's registry host names in-process
-(``fake_ecr.surfaces.requests_routing``); ``push``/``pull`` go through the registry's own
+(``fake_ecr.surfaces.requests_routing``), STS GetCallerIdentity (``fake_ecr.surfaces.sts``), and shows
+its state to moto's services (``fake_ecr.surfaces.moto_services``); ``push``/``pull`` go through the registry's own
 request handling with the registry client of ``fake_ecr.client``.  The
 pytest plugin's ``fake_ecr`` fixture hands out this same object, and
 ``mock_ecr()`` makes one outside pytest (the ``responses`` pattern).
@@ -27,31 +28,31 @@ from typing import Any, TypeVar, cast
 import boto3
 from werkzeug.wrappers import Request, Response
 
-from fake_ecr import api, images
+from fake_ecr import api, errors, images
 from fake_ecr import client as registry_client
 from fake_ecr.api.core import Caller
 from fake_ecr.lifecycle.runs import LifecycleRun, LifecycleSchedule, apply_lifecycle_policies
 from fake_ecr.model import Backend, Registry
 from fake_ecr.model.blobs import UploadSpace
 from fake_ecr.model.clock import Clock
-from fake_ecr.model.policy_evaluation import account_of
-from fake_ecr.model.records import registry_dns_suffix
+from fake_ecr.model.policy_evaluation import account_of, root_arn
+from fake_ecr.model.public import PUBLIC_REGION, PUBLIC_REGISTRY_HOST, PublicRegistry
+from fake_ecr.model.records import ecr_registry_host
 from fake_ecr.model.replication import replicate_pushes, settle_all_backfills
 from fake_ecr.model.tokens import issue_token
-from fake_ecr.registry import registry_of_host, serve
+from fake_ecr.registry import registry_of_host, serve, serve_public
+from fake_ecr.registry.in_process import InProcessPush
 from fake_ecr.registry.manifests import PRINCIPAL_KEY
+from fake_ecr.registry.oci_errors import error_response
 from fake_ecr.scanning.engine import FindingsSpec, ScanResult, as_findings, engine_for
 from fake_ecr.settings import Settings
-from fake_ecr.surfaces import boto, requests_routing
+from fake_ecr.surfaces import boto, control, moto_services, requests_routing, sts
 from fake_ecr.surfaces.environment import TEST_CREDENTIALS, RegistryAuthFiles, client_environment
 from fake_ecr.surfaces.server import FakeServer
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def ecr_registry_host(account_id: str, region: str) -> str:
-    """ECR's own registry host name (docs/behaviour/api.md#shared-structures)."""
-    return f"{account_id}.dkr.ecr.{region}.{registry_dns_suffix(region)}"
+#: The key the server's listener for ECR Public's registry carries in place of an (account, region).
+PUBLIC_REGISTRY = (PUBLIC_REGISTRY_HOST, PUBLIC_REGION)
 
 
 class FakeEcr:
@@ -89,14 +90,17 @@ class FakeEcr:
             self.clock.on_change(self._clock_changed)
         boto.activate(self)
         requests_routing.activate(self)
+        moto_services.activate(self)
         self._active = True
         return self
 
     def stop(self) -> None:
+        """Stop routing boto3 and ``requests`` here and restore the environment (the state stays until ``reset``)."""
         if not self._active:
             return
         boto.deactivate(self)
         requests_routing.deactivate(self)
+        moto_services.deactivate(self)
         self._restore_environment()
         self._auth_files.remove()
         if self._server is not None:
@@ -176,9 +180,19 @@ class FakeEcr:
                 setattr(klass, name, wrapped if name.startswith("test") else _xunit_method(member, wrapped))
         return klass
 
-    def reset(self) -> None:
-        """A fresh, empty state: a new root object swapped in (docs/architecture.md#state)."""
-        self._context = self._fresh_context()
+    def reset(self, account_id: str | None = None, region: str | None = None) -> None:
+        """A fresh, empty state: a new root object swapped in (docs/architecture.md#state).
+
+        With ``account_id`` and/or ``region``, only the registries of that account and/or region are
+        emptied (what tests set for their images too), as if nothing had been written to them; the rest
+        of the state, the principals and ``calls`` stay.  The clock is never reset.
+        """
+        if account_id is None and region is None:
+            self._context = self._fresh_context()
+            return
+        engine = engine_for(self.backend, self.settings)
+        for registry in self.backend.forget_registries(account_id, region):
+            engine.forget(*registry)
 
     def _fresh_context(self) -> api.Fake:
         context = api.Fake(
@@ -194,6 +208,7 @@ class FakeEcr:
             self.settings,
             self.registry_host,
             check_responses=self.settings.check_responses,
+            public_registry_host=self.public_registry_host,
         )
         engine_for(context.backend, self.settings)  # scans on push from the first push on
         replicate_pushes(context.backend)
@@ -223,17 +238,20 @@ class FakeEcr:
 
     @property
     def server(self) -> FakeServer | None:
+        """The server this fake is attached to (``server=`` or ``server=True``), else None."""
         return self._server
 
     @property
     def ca_file(self) -> str | None:
-        """The CA bundle that makes clients trust the server's HTTPS (``Settings(tls=True)``); else None."""
+        """The CA bundle that makes clients trust the server's HTTPS (``Settings(tls=True)``) and the hosts it
+        answers as proxy (ECR's addresses, once ``env`` was read or a client used it); else None."""
         return self._server.ca_file if self._server is not None else None
 
     def registry_host(self, account_id: str, region: str) -> str:
-        """Where clients reach a registry: the server's address while one runs, else ECR's host.
+        """Where clients reach a registry: ECR's host, or with ``Settings.registry_addresses="local"`` the
+        server's address while one runs.
 
-        The settings' own registry is served on the server's port.  Another account's or region's gets
+        Local addresses: the settings' own registry is served on the server's port.  Another account's or region's gets
         a port of its own once something was written to it (``Backend.registry``); until then it holds
         nothing to push to or pull from and is named by ECR's host, so reads and logins that merely name
         an account or region open no port.
@@ -242,19 +260,30 @@ class FakeEcr:
         key = (account_id, region)
         if (
             self._server is not None
-            and self.settings.uri_style == "auto"
+            and self.settings.registry_addresses == "local"
             and (key == default or self.holds_registry(key))
         ):
             return self._server.registry_address(key, default)
         return ecr_registry_host(account_id, region)
 
     def holds_registry(self, registry: tuple[str, str]) -> bool:
-        """Whether the registry of (account, region) was ever written to in this state."""
-        return self.backend.stored_registry(*registry) is not None
+        """Whether the registry of (account, region) was ever written to in this state (ECR Public's: always)."""
+        return registry == PUBLIC_REGISTRY or self.backend.stored_registry(*registry) is not None
+
+    def public_registry_host(self) -> str:
+        """Where clients reach ECR Public's registry: ``public.ecr.aws``, or with ``Settings.registry_addresses=
+        "local"`` a port of the server's own for it while one runs (paths ``/v2/<alias>/<name>/...`` as there)."""
+        if self._server is not None and self.settings.registry_addresses == "local":
+            return self._server.registry_address(PUBLIC_REGISTRY, (self.settings.account_id, self.settings.region))
+        return PUBLIC_REGISTRY_HOST
 
     def expire_idle_uploads(self) -> None:
         """Drop abandoned uploads (``Settings.upload_idle_timeout``); each request and the server's timer call it."""
         self.backend.expire_idle_uploads()
+
+    def caller_identity(self, region: str | None = None) -> dict[str, str]:
+        """Who STS GetCallerIdentity says calls, in-process while this fake is active: its account's IAM user."""
+        return sts.caller_identity(self.settings.account_id, region or self.settings.region)
 
     def handle_api(
         self, target: str, body: bytes, region: str | None, access_key: str | None = None
@@ -279,7 +308,12 @@ class FakeEcr:
         A registry nothing was written to answers as an empty one and is not stored: a request names
         any account and region it likes, before or without credentials, and leaves no state behind
         (the registry's own writes all need a repository, which only a stored registry holds).
+
+        ECR Public's registry (``Host: public.ecr.aws``, or its own port) is ``fake_ecr.registry.public``'s.
         """
+        if registry == PUBLIC_REGISTRY or request.host.partition(":")[0].lower() == PUBLIC_REGISTRY_HOST:
+            self.backend.expire_idle_uploads()
+            return serve_public(request, self.backend, internal_errors=self.internal_errors)
         account_id, region = (
             registry_of_host(request.host) or registry or (self.settings.account_id, self.settings.region)
         )
@@ -293,6 +327,10 @@ class FakeEcr:
             enforce_policies=self.settings.enforce_policies,
             internal_errors=self.internal_errors,
         )
+
+    def serve_control(self, request: Request) -> Response:
+        """Answer a request to the control API (``fake_ecr.surfaces.control``, under ``/_fake-ecr/``)."""
+        return control.respond(self, request)
 
     # --- seeding and inspection -------------------------------------------------------
 
@@ -344,6 +382,11 @@ class FakeEcr:
         """The model of one registry (the settings' account and region by default)."""
         return self.backend.registry(account_id or self.settings.account_id, region or self.settings.region)
 
+    def public_registry(self, account_id: str | None = None) -> PublicRegistry:
+        """The model of an account's ECR Public registry (the settings' account by default); ``.alias`` is its
+        default alias, the ``<alias>`` of ``public.ecr.aws/<alias>/<name>``."""
+        return self.backend.public_registry(account_id or self.settings.account_id)
+
     def client(self, service_name: str = "ecr", **kwargs: Any) -> Any:
         """A boto3 client in the settings' region; with ``http=True``, through the server."""
         kwargs.setdefault("region_name", self.settings.region)
@@ -370,12 +413,33 @@ class FakeEcr:
         account_id, region = account_id or self.settings.account_id, region or self.settings.region
         with registry_client.RegistrySession(f"https://{ecr_registry_host(account_id, region)}") as session:
             session.mount("https://", requests_routing.InProcessAdapter(self))
+            session.trust_env = False  # answered in this process: no proxy, netrc or CA bundle from the environment
             token = issue_token(account_id, region, self.clock.now(), self._context.principal_arn)
-            try:
+            with self._hinted(action, repository_name, (account_id, region)):
                 yield session, token.authorization_token
-            except registry_client.RegistryRequestFailed as failure:
-                hint = self._registry_hint(action, repository_name, (account_id, region), failure)
-                raise dataclasses.replace(failure, hint=hint) from None
+
+    @contextmanager
+    def _registry_pusher(
+        self, action: str, repository_name: str, account_id: str | None, region: str | None
+    ) -> Iterator[registry_client.Pusher]:
+        """Where ``push`` and ``push_blobs`` write: the registry of (account, region), in this process."""
+        account_id, region = account_id or self.settings.account_id, region or self.settings.region
+        self.backend.expire_idle_uploads()
+        # Whose permissions a push over HTTP is checked against: the principal its token names.
+        enforced = self.settings.enforce_policies and self.settings.registry_auth
+        principal = (self._context.principal_arn or root_arn(account_id, region)) if enforced else None
+        pusher = _InProcessPusher(self.backend.registry_or_empty(account_id, region), principal)
+        with self._hinted(action, repository_name, (account_id, region)):
+            yield pusher
+
+    @contextmanager
+    def _hinted(self, action: str, repository_name: str, used: tuple[str, str]) -> Iterator[None]:
+        """A refusal inside says which registry ``action`` used, and where else ``repository_name`` exists."""
+        try:
+            yield
+        except registry_client.RegistryRequestFailed as failure:
+            hint = self._registry_hint(action, repository_name, used, failure)
+            raise dataclasses.replace(failure, hint=hint) from None
 
     def _registry_hint(
         self, action: str, repository_name: str, used: tuple[str, str], failure: registry_client.RegistryRequestFailed
@@ -423,8 +487,8 @@ class FakeEcr:
         target = registry_client.ImageReference.parse(reference)
         if target.digest is not None and target.digest != image.digest:
             raise ValueError(f"{reference!r} names digest {target.digest}, the image's is {image.digest}")
-        with self._registry_session("fake.push", target.repository, account_id, region) as (session, token):
-            return registry_client.push(session, target.repository, target.tag or target.digest, image, auth=token)
+        with self._registry_pusher("fake.push", target.repository, account_id, region) as pusher:
+            return registry_client.push_to(pusher, target.repository, target.tag or image.digest, image)
 
     def push_blobs(
         self,
@@ -439,8 +503,8 @@ class FakeEcr:
         For tests of PutImage and the layer API, which need blobs without a manifest over them.
         Blobs the repository holds already are skipped; returns the digests.
         """
-        with self._registry_session("fake.push_blobs", repository_name, account_id, region) as (session, token):
-            return registry_client.push_blobs(session, repository_name, blobs, auth=token)
+        with self._registry_pusher("fake.push_blobs", repository_name, account_id, region) as pusher:
+            return [pusher.put_blob(repository_name, blob) for blob in blobs]
 
     def pull(
         self,
@@ -514,23 +578,22 @@ class FakeEcr:
     def env(self) -> dict[str, str]:
         """Environment for subprocesses (AWS CLI, registry clients, scripts).
 
-        Test credentials and region; with a server, its endpoint (AWS_ENDPOINT_URL_ECR) and, with
-        TLS, its CA bundle; and registry logins (REGISTRY_AUTH_FILE, DOCKER_CONFIG) for the address
-        ``repositoryUri`` names and every registry address the server serves.  The logins' tokens are
-        issued when ``env`` is read and last 12 hours on the fake's clock (docs/behaviour/auth.md#authorization-tokens):
-        read
-        ``env`` again after moving the clock that far.  The files are deleted on ``stop``.
+        Test credentials and region; with a server, either (ECR's addresses, the default) the server as
+        HTTPS proxy for ECR's hosts (HTTPS_PROXY) and its CA bundle, or (local addresses) its endpoint
+        (AWS_ENDPOINT_URL_ECR) and, with TLS, its CA bundle; and registry logins (REGISTRY_AUTH_FILE,
+        DOCKER_CONFIG) for the address ``repositoryUri`` names and every registry the fake holds.  The
+        logins' tokens are issued when ``env`` is read and last 12 hours on the fake's clock
+        (docs/behaviour/auth.md#authorization-tokens): read ``env`` again after moving the clock that far.
+        The files are deleted on ``stop``.
         """
-        default = (self.settings.account_id, self.settings.region)
         now = self.clock.now()
-        credentials = {self.registry_host(*default): issue_token(*default, now).authorization_token}
         if self._server is not None:
-            credentials |= self._server.registry_credentials(default, now)
+            held = [(registry.registry_id, registry.region) for registry in self.backend.registries()]
+            return self._server.environment(self.settings, now, self._auth_files, held)
+        default = (self.settings.account_id, self.settings.region)
+        credentials = {ecr_registry_host(*default): issue_token(*default, now).authorization_token}
         return client_environment(
-            self.settings,
-            endpoint=self._server.endpoint if self._server is not None else None,
-            ca_file=self.ca_file,
-            auth_files=self._auth_files.write(credentials),
+            self.settings, endpoint=None, ca_file=None, auth_files=self._auth_files.write(credentials)
         )
 
 
@@ -556,3 +619,43 @@ def mock_ecr(settings: Settings | None = None, *, server: bool = False, **option
     if options:
         settings = Settings(**options) if settings is None else type(settings)(**{**vars(settings), **options})
     return FakeEcr(settings, server=server)
+
+
+class _InProcessPusher:
+    """``client.Pusher`` over a registry in this process (``registry.in_process``): what ``FakeEcr.push``
+    writes through.  A refusal raises ``RegistryRequestFailed`` with the status and OCI error body the
+    registry answers the same refusal with over HTTP, naming the request a client would have sent."""
+
+    def __init__(self, registry: Registry, principal_arn: str | None) -> None:
+        self._registry = registry
+        self._principal_arn = principal_arn
+        self._base_url = f"https://{ecr_registry_host(registry.registry_id, registry.region)}"
+        self._pushes: dict[str, InProcessPush] = {}
+
+    def _refused_as(self, method: str, path: str, call: Callable[[], str]) -> str:
+        try:
+            return call()
+        except errors.EcrError as error:
+            answer = error_response(error)
+            raise registry_client.RegistryRequestFailed(
+                method, self._base_url + path, answer.status_code, answer.get_data(as_text=True)
+            ) from None
+
+    def _push(self, repository: str) -> InProcessPush:
+        if repository not in self._pushes:
+            self._pushes[repository] = InProcessPush(self._registry, repository, self._principal_arn)
+        return self._pushes[repository]
+
+    def put_blob(self, repository: str, blob: images.Blob) -> str:
+        return self._refused_as(
+            "POST",
+            f"/v2/{repository}/blobs/uploads/",
+            lambda: self._push(repository).put_blob(blob.digest, (blob.data,)),
+        )
+
+    def put_manifest(self, repository: str, reference: str, item: images.Image | images.ImageIndex) -> str:
+        return self._refused_as(
+            "PUT",
+            f"/v2/{repository}/manifests/{reference}",
+            lambda: self._push(repository).put_manifest(reference, item.manifest, item.media_type),
+        )

@@ -17,10 +17,15 @@ earlier fakes on a session-long server) are closed first; past that, one more
 is refused with ``TooManyRegistries``.  ``stop`` closes every port and ends
 its thread.
 
-With ``Settings.tls`` the server speaks HTTPS with a throwaway CA (``fake_ecr.surfaces.tls``);
-``ca_file`` is the CA's PEM file.  ``env`` is what a subprocess needs to use the
-server: endpoint, test credentials, region, the CA, and registry logins for every
-address it serves, written to files it owns until ``stop``.
+With ``Settings.registry_addresses="ecr"`` (the default) ``repositoryUri`` names ECR's own hosts, and the
+server is the HTTPS proxy that reaches them (``fake_ecr.surfaces.proxy``; README "Registry addresses"): a
+``CONNECT`` to ECR's API or registry hosts is answered here, over TLS with a certificate for that host from
+the server's throwaway CA (``fake_ecr.surfaces.tls``, made at the first need), and a ``CONNECT`` to any
+other host is relayed untouched.  With ``"local"`` they name the ports above.
+
+With ``Settings.tls`` the server speaks HTTPS with a throwaway CA; ``ca_file`` is the CA's PEM file.
+``env`` is what a subprocess needs to use the server: test credentials, region, the endpoint (local
+addresses) or the proxy (ECR's), the CA, and registry logins, written to files it owns until ``stop``.
 
 Connections are accepted, bounded and timed out by ``fake_ecr.surfaces.connections`` (``Settings.max_connections``,
 ``max_request_threads``, ``header_timeout``, ``idle_timeout``); its loop also calls the attached fake's
@@ -30,6 +35,15 @@ reaper of abandoned uploads.  Control-plane bodies longer than ECR's largest req
 Request bodies are read by ``fake_ecr.surfaces.http_bodies`` (chunked and sized framing, RFC 9112), not werkzeug's
 dechunking: a body that can't be read is a 400 from the surface it was sent to, never a 500.
 
+A request SigV4-signed for another AWS service than ECR and ECR Public (STS, S3, IAM ...) is answered by
+``fake_ecr.surfaces.other_services``: moto's server app where moto is installed, in the attached fake's account;
+without moto, STS GetCallerIdentity with the fake's caller and a refusal for the rest.  As the HTTPS proxy the
+server answers STS's hosts too.
+
+Paths under ``/_fake-ecr/`` are the control API (``fake_ecr.surfaces.control``), answered by the attached
+fake's ``serve_control``.
+A browser's ``GET /`` and ``GET /_fake-ecr/dashboard`` get the dashboard (``fake_ecr.surfaces.dashboard``).
+
 Must not import ``fake_ecr.surfaces.handle`` (the fake imports this module).
 """
 
@@ -38,7 +52,7 @@ from __future__ import annotations
 import ssl
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING, Protocol
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
@@ -50,14 +64,19 @@ if TYPE_CHECKING:
 from fake_ecr import errors
 from fake_ecr.api.core import MAX_REQUEST_BODY, render_error
 from fake_ecr.model.clock import Clock
+from fake_ecr.model.public import PUBLIC_REGION, PUBLIC_REGISTRY_HOST
+from fake_ecr.model.records import ecr_registry_host
 from fake_ecr.model.tokens import issue_token
 from fake_ecr.registry.app import API_VERSION
+from fake_ecr.registry.auth import registry_of_host
 from fake_ecr.registry.oci_errors import error_response
 from fake_ecr.settings import Settings
+from fake_ecr.surfaces import control, dashboard, other_services
 from fake_ecr.surfaces.boto import access_key_of, region_of
 from fake_ecr.surfaces.connections import LimitedWSGIServer, Limits
 from fake_ecr.surfaces.environment import RegistryAuthFiles, client_environment
 from fake_ecr.surfaces.http_bodies import body_reader, read_at_most
+from fake_ecr.surfaces.proxy import ECR_API_HOST
 from fake_ecr.surfaces.tls import ThrowawayCa
 
 #: How often a listener checks for shutdown: short, so a session's teardown is quick.
@@ -81,6 +100,8 @@ class ServedFake(Protocol):
     def holds_registry(self, registry: tuple[str, str]) -> bool: ...
 
     def expire_idle_uploads(self) -> None: ...
+
+    def serve_control(self, request: Request) -> Response: ...
 
 
 class _RequestHandler(WSGIRequestHandler):
@@ -127,6 +148,7 @@ class FakeServer:
         self._ca = ca
         self._auth_files = RegistryAuthFiles()
         self._fake: ServedFake | None = None
+        self._other_services = other_services.OtherServices()
         self._lock = threading.Lock()
         self._main = self._listen(port, None)
         self.port = self._main.server_port
@@ -146,6 +168,7 @@ class FakeServer:
 
     @property
     def scheme(self) -> str:
+        """``"https"`` with ``Settings.tls``, else ``"http"``."""
         return "https" if self._ssl_context is not None else "http"
 
     @property
@@ -155,8 +178,32 @@ class FakeServer:
 
     @property
     def ca_file(self) -> str | None:
-        """The PEM file of the CA that signed the server's certificate (None: plain HTTP, or not ours)."""
+        """The PEM file of the CA that signed the server's certificates: its own (HTTPS), and ECR's host names'
+        as the proxy (None: plain HTTP and no proxying yet, or not ours)."""
         return self._ca.ca_file if self._ca is not None else None
+
+    def _authority(self) -> ThrowawayCa:
+        """The throwaway CA, made now if the server has none yet (a plain HTTP server acting as the proxy)."""
+        with self._lock:
+            if self._ca is None:
+                self._ca = ThrowawayCa([self.host])
+            return self._ca
+
+    def proxy(self) -> tuple[str, str]:
+        """The proxy URL (``HTTPS_PROXY``) that reaches ECR's hosts here, and the CA file to trust for them.
+
+        The proxy is plain HTTP, also on an HTTPS server: the listener takes a ``CONNECT`` in the clear.
+        """
+        return f"http://{self.host}:{self.port}", self._authority().ca_file
+
+    def _tunnel(self, host: str, port: int) -> ssl.SSLContext | None:
+        """How a ``CONNECT`` is answered: as ECR's API or registry host, with a certificate for it; else relayed."""
+        ecr_host = registry_of_host(host) is not None or ECR_API_HOST.fullmatch(host) or host == PUBLIC_REGISTRY_HOST
+        # STS too: with the fake's test credentials AWS's STS can only refuse, and GetCallerIdentity is how a
+        # script learns the account in ECR's names (fake_ecr.surfaces.other_services).
+        if port == 443 and (ecr_host or other_services.STS_HOST.fullmatch(host)):
+            return self._authority().context_for(host)
+        return None
 
     def attach(self, fake: ServedFake | None) -> None:
         """Serve ``fake`` from now on (None: answer 503 until another is attached)."""
@@ -195,20 +242,47 @@ class FakeServer:
                 f"{self.host}:{listener.server_port}": key for key, listener in self._registry_listeners.items()
             }
         addresses[f"{self.host}:{self.port}"] = default
-        return {address: issue_token(*key, now).authorization_token for address, key in addresses.items()}
+        return {address: _login(key, default, now) for address, key in addresses.items()}
 
     @property
     def env(self) -> dict[str, str]:
-        """Environment for subprocesses: endpoint, test credentials, region, CA bundle, registry auth files.
+        """Environment for subprocesses: test credentials, region, endpoint or proxy, CA bundle, registry logins.
 
         Tokens are issued when this is read, on the attached fake's clock (the wall clock without
         one), and last 12 hours on it (docs/behaviour/auth.md#authorization-tokens): read ``env`` again for fresh ones.
         """
         fake = self._fake
         settings, now = (self.settings, time.time()) if fake is None else (fake.settings, fake.clock.now())
-        credentials = self.registry_credentials((settings.account_id, settings.region), now)
+        return self.environment(settings, now, self._auth_files)
+
+    def environment(
+        self,
+        settings: Settings,
+        now: float,
+        auth_files: RegistryAuthFiles,
+        registries: Collection[tuple[str, str]] = (),
+    ) -> dict[str, str]:
+        """``env`` for a fake with ``settings``, its registry logins written to ``auth_files``.
+
+        ECR's addresses (``Settings.registry_addresses``): the proxy and its CA, no endpoint (clients reach
+        ``api.ecr.<region>.amazonaws.com`` through the proxy), logins for the settings' registry and
+        ``registries`` (account, region) by ECR's host.  Local addresses: the endpoint, the CA of an HTTPS
+        server, logins for every address served.
+        """
+        default = (settings.account_id, settings.region)
+        if settings.registry_addresses == "local":
+            credentials = self.registry_credentials(default, now)
+            ca_file = self.ca_file if self._ssl_context is not None else None
+            return client_environment(
+                settings, endpoint=self.endpoint, ca_file=ca_file, auth_files=auth_files.write(credentials)
+            )
+        proxy, ca_file = self.proxy()
+        credentials = {
+            ecr_registry_host(*registry): issue_token(*registry, now).authorization_token
+            for registry in {default, *registries}
+        }
         return client_environment(
-            settings, endpoint=self.endpoint, ca_file=self.ca_file, auth_files=self._auth_files.write(credentials)
+            settings, endpoint=None, ca_file=ca_file, auth_files=auth_files.write(credentials), proxy=proxy
         )
 
     def _listen(self, port: int, registry: tuple[str, str] | None) -> BaseWSGIServer:
@@ -226,6 +300,7 @@ class FakeServer:
                 limits=Limits.of(self.settings),
                 refusal=_refusal,
                 housekeeping=self._housekeeping,
+                tunnels=self._tunnel,
             )
         except SystemExit:
             # werkzeug prints why it could not bind and exits; a library must not end its caller's process.
@@ -245,9 +320,18 @@ class FakeServer:
             fake.expire_idle_uploads()
 
     def _respond(self, request: Request) -> Response:
+        if dashboard.wanted(request):  # also with no fake: the page reads the control API, which says so
+            return dashboard.page()
         fake = self._fake
+        is_control = request.path.startswith(control.PREFIX)
         if fake is None:
+            if is_control:
+                return control.error_response(control.ControlError(503, "no fake ECR is attached to this server"))
             return Response("no fake ECR is attached to this server", status=503)
+        if is_control:
+            return fake.serve_control(request)
+        if other_services.addressed(request):  # signed for another service than ECR's two: moto's, or refused
+            return self._other_services.respond(request, fake.settings.account_id, fake.settings.region)
         target = request.headers.get("X-Amz-Target")
         if request.method == "POST" and target is not None:
             try:
@@ -268,6 +352,7 @@ class FakeServer:
         return fake.serve_registry(request, registry)
 
     def stop(self) -> None:
+        """Close every port the server listens on and end their threads; its auth files and throwaway CA are deleted."""
         with self._lock:
             listeners = [self._main, *self._registry_listeners.values()]
             self._registry_listeners.clear()
@@ -284,6 +369,14 @@ def _refusal(api: bool, error: errors.EcrError) -> tuple[int, dict[str, str], by
         return render_error(error)
     response = error_response(error)
     return response.status_code, {**response.headers, **API_VERSION}, response.get_data()
+
+
+def _login(key: tuple[str, str], default: tuple[str, str], now: float) -> str:
+    """The authorizationToken a client logs in to a registry address with: for ECR Public's registry (its key is
+    ``(PUBLIC_REGISTRY_HOST, PUBLIC_REGION)``), the default account's ``ecr-public get-login-password``."""
+    if key[0] == PUBLIC_REGISTRY_HOST:
+        return issue_token(default[0], PUBLIC_REGION, now, service="ecr-public").authorization_token
+    return issue_token(*key, now).authorization_token
 
 
 def _close(listener: BaseWSGIServer) -> None:

@@ -51,10 +51,29 @@ LAYERS: list[set[str]] = [
     },
     # the state
     {"model", "model."},
-    # what runs over the state: scans, lifecycle runs, the cross-repository features, policy evaluation
-    {"scanning.engine", "lifecycle.runs", "model.repository_creation", "model.replication", "model.policy_evaluation"},
+    # what runs over the state: scans, lifecycle runs, the cross-repository features, policy evaluation, the
+    # state as moto's services and STS callers see it
+    {
+        "scanning.engine",
+        "lifecycle.runs",
+        "model.repository_creation",
+        "model.replication",
+        "model.policy_evaluation",
+        "surfaces.moto_services",
+        "surfaces.sts",
+    },
     # ECR's two protocols, and the server that carries them
-    {"api", "api.", "registry", "registry.", "surfaces.server", "surfaces.connections", "surfaces.control"},
+    {
+        "api",
+        "api.",
+        "registry",
+        "registry.",
+        "surfaces.server",
+        "surfaces.connections",
+        "surfaces.control",
+        "surfaces.dashboard",
+        "surfaces.other_services",
+    },
     # the handle tests hold
     {"surfaces.handle"},
     # the top: the command line and the public package
