@@ -27,6 +27,7 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 TOKEN_LIFETIME = 12 * 3600.0
 #: The query parameter of a download URL that carries its credential (named as in S3 presigned URLs).
@@ -105,38 +106,50 @@ class DownloadGrant:
     expires_at: float
 
 
+def _signed(key: bytes, claims: dict[str, object]) -> str:
+    """``claims`` as URL-safe base64 JSON, a dot, and an HMAC over it under ``key``."""
+    payload = json.dumps(claims).encode()
+    return f"{base64.urlsafe_b64encode(payload).decode()}.{hmac.new(key, payload, hashlib.sha256).hexdigest()}"
+
+
+def _verified(key: bytes, credential: str) -> dict[str, Any] | None:
+    """The claims of a credential ``_signed`` under ``key``, or None for anything else."""
+    encoded, _, signature = credential.partition(".")
+    try:
+        payload = base64.urlsafe_b64decode(encoded.encode("ascii"))
+        if not hmac.compare_digest(hmac.new(key, payload, hashlib.sha256).hexdigest(), signature):
+            return None
+        claims = json.loads(payload)
+    except (binascii.Error, ValueError):
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
 def issue_download_grant(grant: DownloadGrant) -> str:
     """The URL-safe credential for ``grant``: its payload and an HMAC over it."""
-    payload = json.dumps(
+    return _signed(
+        _GRANT_KEY,
         {
             "account": grant.account_id,
             "region": grant.region,
             "repository": grant.repository_name,
             "digest": grant.digest,
             "expiration": grant.expires_at,
-        }
-    ).encode()
-    signature = hmac.new(_GRANT_KEY, payload, hashlib.sha256).hexdigest()
-    return f"{base64.urlsafe_b64encode(payload).decode()}.{signature}"
+        },
+    )
 
 
 def read_download_grant(credential: str) -> DownloadGrant | None:
     """The grant a credential this process issued carries, or None for anything else (a password too)."""
-    encoded, _, signature = credential.partition(".")
+    claims = _verified(_GRANT_KEY, credential)
+    if claims is None:
+        return None
     try:
-        payload = base64.urlsafe_b64decode(encoded.encode("ascii"))
-        expected = hmac.new(_GRANT_KEY, payload, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, signature):
-            return None
-        claims = json.loads(payload)
-        return DownloadGrant(
-            str(claims["account"]),
-            str(claims["region"]),
-            str(claims["repository"]),
-            str(claims["digest"]),
-            float(claims["expiration"]),
+        account, region, repository, digest = (
+            str(claims[name]) for name in ("account", "region", "repository", "digest")
         )
-    except (binascii.Error, ValueError, KeyError, TypeError):
+        return DownloadGrant(account, region, repository, digest, float(claims["expiration"]))
+    except (KeyError, TypeError, ValueError):
         return None
 
 
@@ -155,20 +168,16 @@ class BearerClaims:
 def issue_bearer_token(account_id: str | None, now: float) -> str:
     """A bearer token of public.ecr.aws's token endpoint, good for ``TOKEN_LIFETIME`` (UNCONFIRMED: ECR Public
     documents no lifetime for these; docs/behaviour/public.md#anonymous-pulls)."""
-    payload = json.dumps({"account": account_id, "expiration": now + TOKEN_LIFETIME}).encode()
-    signature = hmac.new(_BEARER_KEY, payload, hashlib.sha256).hexdigest()
-    return f"{base64.urlsafe_b64encode(payload).decode()}.{signature}"
+    return _signed(_BEARER_KEY, {"account": account_id, "expiration": now + TOKEN_LIFETIME})
 
 
 def read_bearer_token(token: str) -> BearerClaims | None:
     """The claims of a bearer token this process issued, or None for anything else (a password or grant too)."""
-    encoded, _, signature = token.partition(".")
+    claims = _verified(_BEARER_KEY, token)
+    if claims is None:
+        return None
     try:
-        payload = base64.urlsafe_b64decode(encoded.encode("ascii"))
-        if not hmac.compare_digest(hmac.new(_BEARER_KEY, payload, hashlib.sha256).hexdigest(), signature):
-            return None
-        claims = json.loads(payload)
         account = claims["account"]
         return BearerClaims(None if account is None else str(account), float(claims["expiration"]))
-    except (binascii.Error, ValueError, KeyError, TypeError):
+    except (KeyError, TypeError, ValueError):
         return None
