@@ -419,9 +419,7 @@ class LimitedWSGIServer(BaseWSGIServer):
         except Exception:  # noqa: BLE001 - as socketserver's ThreadingMixIn: reported, and the loop serves on
             self.handle_error(sock, address)
         finally:
-            self.shutdown_request(sock)
-            with self._threads_lock:
-                self._threads -= 1
+            self._release(sock)
 
     def _relay(self, sock: socket.socket, request: proxy.ConnectRequest, address: Any) -> None:
         """A tunnel's thread: connect to its host, answer 200 (or 502), relay, then close both connections."""
@@ -440,9 +438,14 @@ class LimitedWSGIServer(BaseWSGIServer):
         except Exception:  # noqa: BLE001 - as socketserver's ThreadingMixIn: reported, and the loop serves on
             self.handle_error(sock, address)
         finally:
-            self.shutdown_request(sock)
-            with self._threads_lock:
-                self._threads -= 1
+            self._release(sock)
+
+    def _release(self, sock: socket.socket) -> None:
+        """End a request's or a tunnel's thread: its thread is counted free first, so a request the client sends
+        as soon as it sees the connection end is not refused for a thread that is only closing a socket."""
+        with self._threads_lock:
+            self._threads -= 1
+        self.shutdown_request(sock)
 
     def _refuse(self, connection: _Pending, error: errors.EcrError) -> None:
         """Answer from the loop in the request's surface's format, then linger."""
