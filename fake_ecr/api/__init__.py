@@ -24,17 +24,18 @@ from fake_ecr.api import (
     storage_class,
     tags,
 )
-from fake_ecr.api.core import IMPLEMENTED, OPERATIONS, UNSUPPORTED, Caller, Fake, handle
+from fake_ecr.api.core import IMPLEMENTED, OPERATIONS, UNSUPPORTED, Answer, Caller, Fake, answer
 
 __all__ = [
     "IMPLEMENTED",
     "OPERATIONS",
     "UNSUPPORTED",
+    "Answer",
     "Caller",
     "Fake",
+    "answer",
     "auth",
     "creation_templates",
-    "handle",
     "images",
     "layers",
     "lifecycle_policies",

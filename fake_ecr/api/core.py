@@ -1,10 +1,11 @@
 """The control plane's protocol core: one table of operations, one error renderer.
 
 Owns ECR's JSON 1.1 protocol below the HTTP envelope (docs/behaviour/api.md#protocol):
-``handle(target, body, caller)`` parses the X-Amz-Target and the JSON body,
+``answer(fake, caller, target, body)`` parses the X-Amz-Target and the JSON body,
 validates the request against botocore's model, runs the registered handler
-and renders its result or its domain error.  The WSGI app and the in-process
-boto3 patch both call it, so both run identical code.
+and answers its result or its domain error as a JSON object (an ``Answer``).
+The WSGI app (which encodes it) and the in-process boto3 patch both call it,
+so both run identical code up to the JSON encoding of the answer.
 
 Two services share it, each with its own model, table of operations and table of errors (a
 ``Service``): ECR, and ECR Public (``fake_ecr.api.public``), told apart by the X-Amz-Target prefix.
@@ -24,10 +25,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from fake_ecr import errors
@@ -299,18 +301,50 @@ def _error_fields(error: errors.EcrError) -> dict[str, Any]:
 JSON_HEADERS = {"Content-Type": "application/x-amz-json-1.1"}
 
 
-def _reply(status: int, payload: Mapping[str, Any]) -> tuple[int, dict[str, str], bytes]:
-    headers = {**JSON_HEADERS, "x-amzn-RequestId": str(uuid.uuid4())}
-    return status, headers, json.dumps(payload, separators=(",", ":")).encode()
+@dataclass(frozen=True)
+class Answer:
+    """One answer of the protocol core before its JSON encoding: the status, the headers and the JSON object.
+
+    Over HTTP the object is encoded (``http``); boto3 in-process hands botocore the object as botocore's parser
+    would make it of the encoding (``fake_ecr.surfaces.botocore_parsed``), so no JSON is written or read.
+    """
+
+    status: int
+    headers: dict[str, str]
+    payload: Mapping[str, Any]
+
+    def body(self) -> bytes:
+        return json.dumps(self.payload, separators=(",", ":")).encode()
+
+    def http(self) -> tuple[int, dict[str, str], bytes]:
+        """(status, headers, body), as the server sends it."""
+        return self.status, self.headers, self.body()
+
+
+def _request_id() -> str:
+    """A fresh request id: a random UUID (version 4, RFC 9562 §5.4), as AWS's are, spelled out from 16 random
+    bytes directly (``str(uuid.uuid4())`` costs several times as much)."""
+    digits = os.urandom(16).hex()
+    variant = "89ab"[int(digits[16], 16) & 3]
+    return f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{variant}{digits[17:20]}-{digits[20:]}"
+
+
+def _reply(status: int, payload: Mapping[str, Any]) -> Answer:
+    return Answer(status, {**JSON_HEADERS, "x-amzn-RequestId": _request_id()}, payload)
+
+
+def error_answer(error: errors.EcrError, codes: Mapping[type[errors.EcrError], str] = ERROR_CODES) -> Answer:
+    """The error as the service whose table ``codes`` is (ECR's by default) answers it."""
+    code = error_code(error, codes)
+    payload = {"__type": code, "message": error.message, **_error_fields(error)}
+    return _reply(ERROR_STATUS.get(code, 400), payload)
 
 
 def render_error(
     error: errors.EcrError, codes: Mapping[type[errors.EcrError], str] = ERROR_CODES
 ) -> tuple[int, dict[str, str], bytes]:
-    """The error as the service whose table ``codes`` is (ECR's by default) answers it."""
-    code = error_code(error, codes)
-    payload = {"__type": code, "message": error.message, **_error_fields(error)}
-    return _reply(ERROR_STATUS.get(code, 400), payload)
+    """``error_answer``, encoded for HTTP."""
+    return error_answer(error, codes).http()
 
 
 # --- policies (Settings.enforce_policies) ---------------------------------------------
@@ -351,20 +385,31 @@ def _without_nulls(value: Any) -> Any:
     return value
 
 
-def handle(fake: Fake, caller: Caller, target: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
-    """Serve one JSON 1.1 request of either service: (status, headers, body)."""
-    service = next((s for s in SERVICES.values() if target.startswith(target_prefix(s.name))), SERVICES[ECR])
-    prefix = target_prefix(service.name)
-    name = target[len(prefix) :] if target.startswith(prefix) else ""
-    if name not in operation_names(service.name):
+@lru_cache(maxsize=512)
+def _route(target: str) -> tuple[Service, str] | None:
+    """The service and the operation an X-Amz-Target names; None for no operation of the installed models."""
+    for service in SERVICES.values():
+        prefix = target_prefix(service.name)
+        if target.startswith(prefix) and target[len(prefix) :] in operation_names(service.name):
+            return service, target[len(prefix) :]
+    return None
+
+
+def answer(fake: Fake, caller: Caller, target: str, body: bytes) -> Answer:
+    """Serve one JSON 1.1 request of either service, answering before the JSON encoding."""
+    route = _route(target)
+    if route is None:
         return _reply(400, {"__type": "UnknownOperationException", "message": f"Unknown operation {target!r}"})
+    service, name = route
     try:
         if service.regions is not None and caller.region not in service.regions:
             raise errors.RegionNotServed(caller.region)
         if len(body) > MAX_REQUEST_BODY:  # in-process too: both paths answer alike (the server reads no more)
             raise errors.RequestBodyTooLarge(MAX_REQUEST_BODY, len(body))
         try:
-            params = _without_nulls(json.loads(body)) if body else {}
+            params = json.loads(body) if body else {}
+            if b"null" in body:  # only a body that spells a JSON null can hold one
+                params = _without_nulls(params)
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise errors.MalformedRequest("Request body is not valid JSON") from None
         validate_request(name, params, service.name)
@@ -380,7 +425,7 @@ def handle(fake: Fake, caller: Caller, target: str, body: bytes) -> tuple[int, d
             check_response(name, result, service.name)
         return _reply(200, result)
     except errors.EcrError as error:
-        return render_error(error, service.error_codes)
+        return error_answer(error, service.error_codes)
     except Exception as error:  # a bug in the fake: answer 500, keep it for the test
         log.exception("fake-ecr failed serving %s", name)
         fake.internal_errors.append(error)

@@ -5,9 +5,13 @@ among botocore's built-in handlers when this module is imported, so every
 session and client created afterwards carries it - before or after a fake
 starts, from any session.  botocore has serialized the request by then (the
 X-Amz-Target header and the JSON body); the handler hands both to the same
-protocol core the HTTP server uses (``fake_ecr.api.handle``) and parses the
-answer with botocore's own JSON parser, so in-process and over-the-socket
-calls run identical code below the HTTP envelope.
+protocol core the HTTP server uses (``fake_ecr.api.answer``), so in-process and
+over-the-socket calls run identical code below the HTTP envelope.  The core's
+answer is a JSON object; the server encodes it, and here botocore is handed
+what its JSON parser makes of that encoding, built from the object directly
+(``fake_ecr.surfaces.botocore_parsed``), with the timestamp and blob parsers of
+the calling client's parser factory; the encoding itself is made only if
+something reads the HTTP response's body.
 
 Answering at ``before-call`` rather than ``before-send`` skips what a fake has no
 use for - signing, retries, the transport - which halves the cost of a call,
@@ -46,9 +50,11 @@ import re
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from functools import lru_cache
 from typing import Any, Protocol
 from urllib.parse import urlsplit
+from weakref import WeakKeyDictionary
 
 from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
@@ -56,6 +62,8 @@ from botocore.exceptions import EndpointConnectionError
 from botocore.handlers import BUILTIN_HANDLERS, REGISTER_LAST
 from botocore.model import OperationModel
 from botocore.parsers import ResponseParserFactory
+
+from fake_ecr.surfaces.botocore_parsed import parsed_response
 
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,]+/\d{8}/([a-z0-9-]+)/")
 _ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
@@ -65,10 +73,25 @@ _HOST_REGION = re.compile(r"^(?:api\.)?ecr(?:-public)?(?:-fips)?\.([a-z0-9-]+)\.
 SINGLE_REGION = {"ecr-public": "us-east-1"}
 
 
+class ApiAnswer(Protocol):
+    """An answer of the protocol core: the status, the headers, the JSON object and its encoding."""
+
+    @property
+    def status(self) -> int: ...
+
+    @property
+    def headers(self) -> dict[str, str]: ...
+
+    @property
+    def payload(self) -> Mapping[str, Any]: ...
+
+    def body(self) -> bytes: ...
+
+
 class ApiEndpoint(Protocol):
     """What the handlers need of a fake: answer one control-plane request, and say who the caller is."""
 
-    def handle_api(self, target: str, body: bytes, region: str | None) -> tuple[int, dict[str, str], bytes]: ...
+    def answer_api(self, target: str, body: bytes, region: str | None) -> ApiAnswer: ...
 
     def caller_identity(self, region: str | None) -> dict[str, str]:
         """STS GetCallerIdentity's UserId, Account and Arn for calls in ``region``."""
@@ -112,25 +135,54 @@ def access_key_of(headers: Any) -> str | None:
     return match.group(1) if match else None
 
 
+@lru_cache(maxsize=256)
 def aws_endpoint(url: str) -> bool:
-    """Whether a request goes to an AWS host (not to a custom endpoint: a fake-ecr server, LocalStack...)."""
+    """Whether a request goes to an AWS host (not to a custom endpoint: a fake-ecr server, LocalStack...); a
+    client's endpoint URL is the same on each call, so the answer is kept."""
     return bool(_AWS_HOST.search(urlsplit(url).hostname or ""))
 
 
 class Body:
-    """The ``raw`` botocore's AWSResponse reads a body from."""
+    """The ``raw`` botocore's AWSResponse reads a body from, made by ``encode`` when read."""
 
-    def __init__(self, body: bytes) -> None:
-        self._body = body
+    def __init__(self, encode: Callable[[], bytes]) -> None:
+        self._encode = encode
 
     def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self._body
+        yield self._encode()
 
 
-_PARSER = ResponseParserFactory().create_parser("json")
+#: A client's request signer (each client has its own) -> the response parser factory of the client's endpoint.
+_PARSER_FACTORIES: WeakKeyDictionary[object, ResponseParserFactory] = WeakKeyDictionary()
+_DEFAULT_PARSER_FACTORY = ResponseParserFactory()
 
 
-def _before_call(model: OperationModel, params: dict[str, Any], context: dict[str, Any], **_: Any) -> Any:
+def _parser_defaults(request_signer: object) -> Mapping[str, Any]:
+    """The parser defaults of the calling client: its endpoint parses responses with parsers its session's
+    ``response_parser_factory`` makes, given a timestamp or blob parser of their own by ``set_parser_defaults``
+    (the AWS CLI does so, for its ``cli_timestamp_format``).
+
+    botocore hands a ``before-call`` handler no client, so the client is found once on the stack, as the
+    ``self`` of its ``_make_api_call`` (botocore's and aiobotocore's), and its factory kept by its request
+    signer; where no client is found (the event emitted by other code), botocore's default factory serves.
+    """
+    factory = _PARSER_FACTORIES.get(request_signer)
+    if factory is None:
+        factory = _DEFAULT_PARSER_FACTORY
+        frame = sys._getframe(1)
+        while frame.f_back is not None and frame.f_code.co_name != "_make_api_call":
+            frame = frame.f_back
+        if frame.f_code.co_name == "_make_api_call":
+            endpoint = getattr(frame.f_locals.get("self"), "_endpoint", None)
+            factory = getattr(endpoint, "_response_parser_factory", factory)
+        _PARSER_FACTORIES[request_signer] = factory
+    defaults: Mapping[str, Any] = getattr(factory, "_defaults", {})
+    return defaults
+
+
+def _before_call(
+    model: OperationModel, params: dict[str, Any], context: dict[str, Any], request_signer: object, **_: Any
+) -> Any:
     if not _active:
         return None
     endpoint = _active[-1]
@@ -144,23 +196,14 @@ def _before_call(model: OperationModel, params: dict[str, Any], context: dict[st
     served_in = SINGLE_REGION.get(model.service_model.service_name)
     if served_in is not None and region != served_in:
         raise EndpointConnectionError(endpoint_url=url, error=f"{urlsplit(url).hostname} does not resolve")
-    status, reply_headers, payload = endpoint.handle_api(
+    answer = endpoint.answer_api(
         target.decode() if isinstance(target, bytes) else str(target),
         body.encode() if isinstance(body, str) else bytes(body),
         region,
     )
-    http_headers = HTTPHeaders()
-    for key, value in reply_headers.items():
-        http_headers[key] = value
-    http = AWSResponse(url, status, http_headers, Body(payload))
-    response = {"status_code": status, "headers": http_headers, "body": payload, "context": context}
-    parsed = _PARSER.parse(response, model.output_shape)
-    if status >= 300:
-        # As botocore's endpoint does: an exception's own members (e.g. lastValidByteReceived) join the error.
-        error_shape = model.service_model.shape_for_error_code(parsed.get("Error", {}).get("Code"))
-        if error_shape is not None:
-            parsed.update(_PARSER.parse(response, error_shape))
-    return http, parsed
+    http = AWSResponse(url, answer.status, answer.headers, Body(answer.body))  # headers: made a HeadersDict
+    defaults = _parser_defaults(request_signer)
+    return http, parsed_response(model, answer.status, answer.headers, answer.payload, defaults)
 
 
 def _moto_answers(method: str, url: str) -> bool:
@@ -209,7 +252,7 @@ def _before_sts_call(model: OperationModel, params: dict[str, Any], context: dic
         "HTTPHeaders": {"x-amzn-requestid": request_id},
         "RetryAttempts": 0,
     }
-    return AWSResponse(url, status, headers, Body(b"")), parsed
+    return AWSResponse(url, status, headers, Body(bytes)), parsed
 
 
 for _handler in (

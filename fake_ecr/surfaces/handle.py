@@ -30,7 +30,7 @@ from werkzeug.wrappers import Request, Response
 
 from fake_ecr import api, errors, images
 from fake_ecr import client as registry_client
-from fake_ecr.api.core import Caller
+from fake_ecr.api.core import Answer, Caller
 from fake_ecr.lifecycle.runs import LifecycleRun, LifecycleSchedule, apply_lifecycle_policies
 from fake_ecr.model import Backend, Registry
 from fake_ecr.model.blobs import UploadSpace
@@ -288,18 +288,23 @@ class FakeEcr:
     def handle_api(
         self, target: str, body: bytes, region: str | None, access_key: str | None = None
     ) -> tuple[int, dict[str, str], bytes]:
-        """Serve one control-plane request; ``access_key``: the SigV4 access key it was signed with (over HTTP).
+        """Serve one control-plane request: (status, headers, body) as the server sends them; ``access_key``:
+        the SigV4 access key it was signed with (over HTTP).
 
         The caller is the ``acting_as`` principal, else the one ``principals`` maps the access key to; with
         ``Settings.enforce_policies`` its account is the caller's (else the settings' account always is).
         """
+        return self.answer_api(target, body, region, access_key).http()
+
+    def answer_api(self, target: str, body: bytes, region: str | None, access_key: str | None = None) -> Answer:
+        """``handle_api``'s answer before its JSON encoding (boto3 in-process takes it so)."""
         self.backend.expire_idle_uploads()
         principal = self._context.principal_arn or self._context.principals.get(access_key or "")
         account_id = self.settings.account_id
         if self.settings.enforce_policies and principal is not None:
             account_id = account_of(principal)
         caller = Caller(account_id, region or self.settings.region, principal)
-        return api.handle(self._context, caller, target, body)
+        return api.answer(self._context, caller, target, body)
 
     def serve_registry(self, request: Request, registry: tuple[str, str] | None) -> Response:
         """Serve the OCI registry of (account, region): the one an ECR host name in ``Host`` names,

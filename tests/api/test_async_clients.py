@@ -184,3 +184,14 @@ def test_an_aiobotocore_ecr_public_client_is_answered(fake_ecr: FakeEcr) -> None
 
     assert asyncio.run(main()) == ["app"]
     assert fake_ecr.backend.public_registry(fake_ecr.settings.account_id).repositories()[0].repository_name == "app"
+
+
+def test_an_aiobotocore_session_s_own_timestamp_parser_reads_the_fake_s_timestamps(fake_ecr: FakeEcr) -> None:
+    session = aiobotocore_session.get_session()
+    session.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=lambda value: ("at", value))
+
+    async def main() -> Any:
+        async with session.create_client("ecr", region_name=fake_ecr.settings.region) as ecr:
+            return (await ecr.create_repository(repositoryName="app"))["repository"]["createdAt"]
+
+    assert asyncio.run(main()) == ("at", fake_ecr.registry().repositories()[0].created_at)

@@ -34,6 +34,7 @@ LAYERS: list[set[str]] = [
         "surfaces.tls",
         "surfaces.proxy",
         "surfaces.boto",
+        "surfaces.botocore_parsed",
         "surfaces.botocore_hook",
         "surfaces.requests_routing",
     },
