@@ -7,6 +7,11 @@ fake-ecr / moto and the target for each; exits 1 when a target is missed.
 
     python bench/bench_api.py                       # the table
     python bench/bench_api.py --profile put_image   # cProfile of fake-ecr's side of one row
+    python bench/bench_api.py --data-dir            # the cost of Settings.data_dir: fake-ecr with one / without
+
+With ``--data-dir`` the peer is fake-ecr itself in memory (the default), and the other side the same fake with
+a data dir in /tmp, written after every call that changes the state (docs/server.md#persistence); the ratio
+is that cost, printed without a target.
 
 Before a put_image, fake-ecr's repository must hold the image's blobs (as ECR's does), so they are
 uploaded through the model's upload API outside the timed calls; moto's PutImage checks no blobs.
@@ -19,6 +24,7 @@ import cProfile
 import pstats
 import statistics
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -50,12 +56,28 @@ def fake_ecr_side() -> Iterator[PreparePush]:
 
 
 @contextmanager
+def data_dir_side() -> Iterator[PreparePush]:
+    """fake-ecr with a data dir (fresh for each use), in /tmp."""
+    with (
+        tempfile.TemporaryDirectory(prefix="fake-ecr-bench-", dir="/tmp") as data_dir,
+        mock_ecr(region=REGION, data_dir=data_dir) as fake,
+    ):
+
+        def prepare(repository: str, image: images.Image) -> None:
+            fake.push_blobs(repository, image.blobs())
+
+        yield prepare
+
+
+@contextmanager
 def moto_side() -> Iterator[PreparePush]:
     with mock_aws():
         yield lambda repository, image: None
 
 
 SIDES: dict[str, Side] = {"fake-ecr": fake_ecr_side, "moto": moto_side}
+#: ``--data-dir``: fake-ecr with a data dir, against itself in memory.
+DATA_DIR_SIDES: dict[str, Side] = {"fake-ecr --data-dir": data_dir_side, "fake-ecr": fake_ecr_side}
 
 
 @cache
@@ -177,10 +199,10 @@ ROWS = [
 ]
 
 
-def medians(row: Row) -> dict[str, float]:
-    timings: dict[str, list[float]] = {name: [] for name in SIDES}
+def medians(row: Row, sides: dict[str, Side]) -> dict[str, float]:
+    timings: dict[str, list[float]] = {name: [] for name in sides}
     for _ in range(ROUNDS):
-        for name, side in SIDES.items():
+        for name, side in sides.items():
             timings[name].extend(row.measure(side, row.repetitions))
     return {name: statistics.median(values) for name, values in timings.items()}
 
@@ -189,13 +211,29 @@ def _microseconds(seconds: float) -> str:
     return f"{seconds * 1e6:,.0f} µs"
 
 
+def run_data_dir_table() -> int:
+    header = f"{'measurement':<42}{'reps':>6}{'--data-dir':>14}{'in memory':>14}{'ratio':>11}"
+    print(header)
+    print("-" * len(header))
+    for row in ROWS:
+        median = medians(row, DATA_DIR_SIDES)
+        with_dir, in_memory = median["fake-ecr --data-dir"], median["fake-ecr"]
+        print(
+            f"{row.name:<42}{row.repetitions * ROUNDS:>6}{_microseconds(with_dir):>14}{_microseconds(in_memory):>14}"
+            f"{with_dir / in_memory:>10.2f}x",
+            flush=True,
+        )
+    print(f"\nmedians of wall time per call (time.perf_counter), {ROUNDS} alternating rounds; data dir in /tmp")
+    return 0
+
+
 def run_table() -> int:
     header = f"{'measurement':<42}{'reps':>6}{'fake-ecr':>14}{'moto':>14}{'fake/moto':>11}{'target':>9}  met"
     print(header)
     print("-" * len(header))
     missed = 0
     for row in ROWS:
-        median = medians(row)
+        median = medians(row, SIDES)
         ratio = median["fake-ecr"] / median["moto"]
         met = ratio <= row.target
         missed += not met
@@ -224,8 +262,11 @@ def run_profile(name: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--profile", metavar="ROW", help="profile fake-ecr's side of the row whose name starts so")
+    parser.add_argument("--data-dir", action="store_true", help="fake-ecr with a data dir against fake-ecr in memory")
     options = parser.parse_args(argv)
-    return run_profile(options.profile) if options.profile else run_table()
+    if options.profile:
+        return run_profile(options.profile)
+    return run_data_dir_table() if options.data_dir else run_table()
 
 
 if __name__ == "__main__":

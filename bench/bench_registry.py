@@ -10,6 +10,10 @@ and fake-ecr's peak RSS during the push above its idle RSS; exits 1 when a targe
 
     python bench/bench_registry.py              # 512 MiB, 3 rounds
     python bench/bench_registry.py --size 64    # a quick run
+    python bench/bench_registry.py --data-dir   # also fake-ecr serve --data-dir, against itself in memory
+
+With ``--data-dir`` a third side is ``fake-ecr serve --data-dir`` (a fresh data dir in /tmp each round,
+docs/server.md#persistence); its push and pull are printed against the in-memory server's of the same run.
 
 Compare only within one run (docs/behaviour/clients.md "Measuring against the reference").
 """
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import functools
 import hashlib
 import http.server
 import json
@@ -122,9 +127,13 @@ def _failed_start(what: str, process: subprocess.Popen[str], log: Path) -> Runti
 
 
 @contextmanager
-def fake_ecr_registry(workdir: Path) -> Iterator[RunningRegistry]:
-    """``fake-ecr serve`` on a free port, holding the benchmark's repository; credentials from its API."""
+def fake_ecr_registry(workdir: Path, *, data_dir: bool = False) -> Iterator[RunningRegistry]:
+    """``fake-ecr serve`` on a free port, holding the benchmark's repository; credentials from its API.
+
+    ``data_dir``: with ``--data-dir`` (a new one under ``workdir``)."""
     command = [sys.executable, "-m", "fake_ecr.surfaces.cli", "serve", "--port", "0"]
+    if data_dir:
+        command += ["--data-dir", tempfile.mkdtemp(prefix="data-", dir=workdir)]
     log = workdir / "fake-ecr.log"
     with _server_process(command, log, pipe_stdout=True) as process:
         assert process.stdout is not None
@@ -183,6 +192,7 @@ def reference_registry(workdir: Path) -> Iterator[RunningRegistry]:
 
 Side = Callable[[Path], AbstractContextManager[RunningRegistry]]
 SIDES: Mapping[str, Side] = {"fake-ecr": fake_ecr_registry, "reference": reference_registry}
+DATA_DIR_SIDE = "fake-ecr --data-dir"
 
 
 def _proc_status_kib(pid: int, field_name: str) -> int:
@@ -306,6 +316,22 @@ def report(size: int, rounds: int, results: Mapping[str, Measurements]) -> int:
     return 1 if missed else 0
 
 
+def report_data_dir(size: int, results: Mapping[str, Measurements]) -> None:
+    """``fake-ecr serve --data-dir`` against the in-memory server of the same run (no target: a cost)."""
+    with_dir, in_memory = results[DATA_DIR_SIDE], results["fake-ecr"]
+    print(f"\n{'--data-dir':<24}{'with':>14}{'in memory':>14}{'ratio':>9}")
+    for direction, with_copies, memory_copies in (
+        ("push", with_dir.push, in_memory.push),
+        ("pull", with_dir.pull, in_memory.pull),
+    ):
+        with_rate = size / _median(with_copies, lambda copy: copy.seconds) / 1e6
+        memory_rate = size / _median(memory_copies, lambda copy: copy.seconds) / 1e6
+        ratio = with_rate / memory_rate
+        print(f"{'skopeo ' + direction:<24}{with_rate:>9.0f} MB/s{memory_rate:>9.0f} MB/s{ratio:>8.2f}x")
+    above_idle = max(peak - idle for peak, idle in zip(with_dir.peak_rss, with_dir.idle_rss, strict=True)) / 1024
+    print(f"{'peak RSS during push':<24}{above_idle:>10.0f} MiB")
+
+
 # --- raw HTTP: curl against fake-ecr's registry, next to the machine's floors ---------------------------------
 
 
@@ -402,6 +428,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=512, help="layer size in MiB (default: %(default)s)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per side (default: %(default)s)")
     parser.add_argument("--raw-only", action="store_true", help="only the raw HTTP rows (curl), no skopeo")
+    parser.add_argument("--data-dir", action="store_true", help="also fake-ecr serve --data-dir, against in memory")
     options = parser.parse_args(argv)
     for program, install in REQUIRED_PROGRAMS.items():
         if shutil.which(program) is None:
@@ -419,12 +446,17 @@ def main(argv: list[str] | None = None) -> int:
         raw = [raw_round(blob, layer_digest, workdir) for _ in range(options.rounds)]
         status = 0
         if not options.raw_only:
-            results = {name: Measurements() for name in SIDES}
+            sides = dict(SIDES)
+            if options.data_dir:
+                sides[DATA_DIR_SIDE] = functools.partial(fake_ecr_registry, data_dir=True)
+            results = {name: Measurements() for name in sides}
             for round_number in range(options.rounds):
-                for name in list(SIDES)[:: 1 if round_number % 2 == 0 else -1]:
-                    measure_round(SIDES[name], layout, image_digest, workdir, results[name])
+                for name in list(sides)[:: 1 if round_number % 2 == 0 else -1]:
+                    measure_round(sides[name], layout, image_digest, workdir, results[name])
                 print(f"round {round_number + 1}/{options.rounds} done", file=sys.stderr, flush=True)
             status = report(layer_size, options.rounds, results)
+            if options.data_dir:
+                report_data_dir(layer_size, results)
         report_raw(layer_size, raw)
         return status
 

@@ -272,6 +272,18 @@ class UploadSpaceExhausted(EcrError):
 
 
 @dataclass(eq=False)
+class UploadFilesExhausted(UploadSpaceExhausted):
+    """An upload that would spill to a temporary file while ``Settings.upload_files_limit`` uploads already hold
+    one (each keeps a file descriptor open): a limit of the fake, not of ECR, answered as the space limit is.
+    The upload it was for is dropped."""
+
+    template = (
+        "Uploads in progress would hold more than {limit} temporary files (Settings.upload_files_limit): this "
+        "upload is dropped; finish or cancel others, or raise the setting"
+    )
+
+
+@dataclass(eq=False)
 class ServerBusy(EcrError):
     """A request beyond a server's ``Settings.max_connections`` or ``max_request_threads``: a limit of the
     fake, not of ECR; the client may retry."""

@@ -31,6 +31,9 @@ DEFAULT_UPLOAD_MEMORY_LIMIT = 64 * 1024 * 1024
 DEFAULT_UPLOAD_SPACE_LIMIT = 8 * 1024 * 1024 * 1024
 #: Real seconds an upload may sit without a chunk (distribution purges after a week; tests never pause this long).
 DEFAULT_UPLOAD_IDLE_TIMEOUT = 600.0
+#: Uploads in progress that may each hold a temporary file (an open file descriptor): well under the 1,024
+#: descriptors a process gets by default, which stored blobs and connections need too.
+DEFAULT_UPLOAD_FILES_LIMIT = 256
 
 
 def environment_region() -> str:
@@ -87,6 +90,10 @@ class Settings:
     - ``max_registries``: how many registries (account and region pairs) one fake
       holds, and how many extra registry ports a server keeps open; one more is
       refused (LimitExceededException; 403 DENIED from the registry).
+    - ``data_dir``: a directory that keeps the state across restarts: repositories,
+      images, blobs, policies, scans, settings and the clock (docs/server.md#persistence);
+      loaded when the fake starts, written after every request that changes it and
+      on stop.  ``None``: the state lives in memory only.
 
     Resource limits (README "Settings"; each refusal names its field):
 
@@ -108,6 +115,9 @@ class Settings:
     - ``upload_idle_timeout``: real seconds an upload may go without a chunk
       before it is dropped and its bytes freed (also dropped after 24 hours idle
       on the fake's clock).
+    - ``upload_files_limit``: uploads in progress that may hold a temporary file
+      at once (each keeps a file descriptor open); an upload that would spill to
+      one past it is refused and dropped.
     """
 
     account_id: str = DEFAULT_ACCOUNT_ID
@@ -126,6 +136,7 @@ class Settings:
     enforce_policies: bool = False
     allow_missing_layers: bool = False
     max_registries: int = DEFAULT_MAX_REGISTRIES
+    data_dir: str | None = None
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     max_request_threads: int = DEFAULT_MAX_REQUEST_THREADS
     header_timeout: float = DEFAULT_HEADER_TIMEOUT
@@ -133,3 +144,4 @@ class Settings:
     upload_memory_limit: int = DEFAULT_UPLOAD_MEMORY_LIMIT
     upload_space_limit: int = DEFAULT_UPLOAD_SPACE_LIMIT
     upload_idle_timeout: float = DEFAULT_UPLOAD_IDLE_TIMEOUT
+    upload_files_limit: int = DEFAULT_UPLOAD_FILES_LIMIT

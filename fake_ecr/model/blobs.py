@@ -7,10 +7,12 @@ never held twice nor wholly in memory.  Both the layer API (InitiateLayerUpload
 ... CompleteLayerUpload) and the registry's blob uploads use these sessions.
 
 ``UploadSpace`` counts the bytes of every upload in progress of one fake
-(``Settings.upload_memory_limit``, ``upload_space_limit``): an upload spills to
-its temporary file past 4 MiB of its own or once the uploads together hold the
-memory limit, and a chunk past the space limit is refused.  Bytes are counted
-back when an upload is sealed into a blob or discarded.
+(``Settings.upload_memory_limit``, ``upload_space_limit``) and the temporary
+files they hold (``upload_files_limit``: each is an open file descriptor): an
+upload spills to its temporary file past 4 MiB of its own or once the uploads
+together hold the memory limit, and a chunk past the space limit, or a spill
+past the files limit, is refused.  Bytes and files are counted back when an
+upload is sealed into a blob or discarded.
 
 Locking: the registry's lock guards the maps; an upload's own lock serialises the
 requests on it while a chunk streams in, so a long PATCH never blocks other calls;
@@ -33,7 +35,12 @@ from typing import IO
 
 from fake_ecr import errors
 from fake_ecr.formats.digest import DigestingWriter
-from fake_ecr.settings import DEFAULT_UPLOAD_IDLE_TIMEOUT, DEFAULT_UPLOAD_MEMORY_LIMIT, DEFAULT_UPLOAD_SPACE_LIMIT
+from fake_ecr.settings import (
+    DEFAULT_UPLOAD_FILES_LIMIT,
+    DEFAULT_UPLOAD_IDLE_TIMEOUT,
+    DEFAULT_UPLOAD_MEMORY_LIMIT,
+    DEFAULT_UPLOAD_SPACE_LIMIT,
+)
 
 #: Bodies larger than this go to an anonymous temporary file instead of memory.
 SPILL_THRESHOLD = 4 * 1024 * 1024
@@ -64,21 +71,25 @@ class StoredBlob:
                 yield bytes(view[offset : min(offset + READ_CHUNK, last + 1)])
             return
         assert self._file is not None
-        fd = self._file.fileno()
-        offset = start
-        while offset <= last:
-            # pread: no shared file position, so concurrent readers never interfere.
-            chunk = os.pread(fd, min(READ_CHUNK, last + 1 - offset), offset)
-            if not chunk:
-                return
-            yield chunk
-            offset += len(chunk)
+        yield from pread_chunks(self._file.fileno(), start, last)
 
     def read_all(self) -> bytes:
         """The whole blob (for small blobs such as image configs)."""
         if self._data is not None:
             return self._data
         return b"".join(self.read())
+
+
+def pread_chunks(fd: int, start: int, last: int) -> Iterator[bytes]:
+    """Bytes ``start``..``last`` (inclusive) of an open file, in chunks."""
+    offset = start
+    while offset <= last:
+        # pread: no shared file position, so concurrent readers never interfere.
+        chunk = os.pread(fd, min(READ_CHUNK, last + 1 - offset), offset)
+        if not chunk:
+            return
+        yield chunk
+        offset += len(chunk)
 
 
 class UploadSpace:
@@ -89,14 +100,18 @@ class UploadSpace:
         memory_limit: int = DEFAULT_UPLOAD_MEMORY_LIMIT,
         space_limit: int = DEFAULT_UPLOAD_SPACE_LIMIT,
         idle_timeout: float = DEFAULT_UPLOAD_IDLE_TIMEOUT,
+        files_limit: int = DEFAULT_UPLOAD_FILES_LIMIT,
     ) -> None:
         self.memory_limit = memory_limit
         self.space_limit = space_limit
+        self.files_limit = files_limit
         #: real seconds an upload may go without a chunk before it is dropped
         self.idle_timeout = idle_timeout
         self._lock = threading.Lock()
         self.in_memory = 0
         self.held = 0
+        #: uploads holding a temporary file
+        self.files = 0
 
     def take(self, size: int, in_memory: bool) -> bool:
         """Count ``size`` more bytes; whether they may stay in memory.  UploadSpaceExhausted past the space limit."""
@@ -110,14 +125,19 @@ class UploadSpace:
             return False
 
     def moved_to_disk(self, size: int) -> None:
-        """``size`` bytes counted in memory went to a temporary file."""
+        """``size`` bytes counted in memory go to a new temporary file.  UploadFilesExhausted past the files
+        limit (the bytes stay counted as in memory until the upload is dropped)."""
         with self._lock:
+            if self.files >= self.files_limit:
+                raise errors.UploadFilesExhausted(self.files_limit)
+            self.files += 1
             self.in_memory -= size
 
-    def give_back(self, held: int, in_memory: int) -> None:
+    def give_back(self, held: int, in_memory: int, file: bool) -> None:
         with self._lock:
             self.held -= held
             self.in_memory -= in_memory
+            self.files -= file
 
 
 class UploadSession:
@@ -136,6 +156,7 @@ class UploadSession:
         self._space = space if space is not None else UploadSpace()
         self._held = 0  # bytes counted in ``_space``
         self._in_memory = 0  # of which in memory
+        self._holds_file = False  # counted among the space's files
         self.lock = threading.Lock()
         #: held while a chunk is written or the body closed: ``discard`` may come from another thread
         self._body_lock = threading.Lock()
@@ -189,14 +210,16 @@ class UploadSession:
         if keep:
             self._in_memory += size
         elif in_memory:
-            self._body.rollover()
             self._space.moved_to_disk(self._in_memory)
+            self._holds_file = True
+            self._body.rollover()
             self._in_memory = 0
 
     def _uncount(self) -> None:
         """The body's bytes are no upload's any more (sealed into a blob, or dropped)."""
-        self._space.give_back(self._held, self._in_memory)
+        self._space.give_back(self._held, self._in_memory, self._holds_file)
         self._held = self._in_memory = 0
+        self._holds_file = False
 
     @property
     def has_small_parts(self) -> bool:

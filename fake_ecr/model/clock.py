@@ -86,6 +86,17 @@ class Clock:
         """Whether the clock stands still (``set``, until ``resume``)."""
         return self._pinned is not None
 
+    @property
+    def setting(self) -> tuple[float, float | None]:
+        """(offset from the source, pinned time or None): all a restart needs to give the same now."""
+        with self._lock:
+            return self._offset, self._pinned
+
+    def restore(self, offset: float, pinned: float | None) -> None:
+        """Take up a ``setting`` saved earlier (a data dir's clock), without telling the listeners."""
+        with self._lock:
+            self._offset, self._pinned = float(offset), None if pinned is None else float(pinned)
+
     def on_change(self, listener: Callable[[float], None]) -> None:
         """Call ``listener(now)`` after every ``advance``/``set`` (scans, lifecycle)."""
         self._listeners.append(listener)

@@ -113,6 +113,17 @@ class PublicRegistry(Registry):
             self._catalog[repository_name] = catalog
             return catalog
 
+    def catalog(self) -> tuple[str | None, tuple[tuple[str, RepositoryCatalogData], ...]]:
+        """What the registry holds beyond a private one: its display name and each repository's catalog data."""
+        with self._lock:
+            return self._display_name, tuple(self._catalog.items())
+
+    def restore_catalog(self, display_name: str | None, catalog: tuple[tuple[str, RepositoryCatalogData], ...]) -> None:
+        """Take up a ``catalog`` saved earlier (after ``restore``)."""
+        with self._lock:
+            self._display_name = display_name
+            self._catalog = {name: data for name, data in catalog if name in self._repositories}
+
     def delete_repository(self, repository_name: str, force: bool) -> RepositoryRecord:
         with self._lock:
             record = super().delete_repository(repository_name, force)

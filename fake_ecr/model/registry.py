@@ -151,6 +151,25 @@ class LifecycleChanges:
     archived: tuple[ImageView, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class RepositorySnapshot:
+    """A repository's records at one moment: its settings, its images in push order (each with its tags in
+    the order they were put on it), and the blobs it links (digest, media type)."""
+
+    record: RepositoryRecord
+    images: tuple[ImageView, ...]
+    blob_links: tuple[tuple[str, str | None], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrySnapshot:
+    """A registry's records at one moment (``Registry.snapshot``), without bytes or uploads in progress:
+    what a data dir keeps of it (``fake_ecr.model.store``)."""
+
+    settings: RegistrySettings
+    repositories: tuple[RepositorySnapshot, ...]
+
+
 class Registry:
     """The private registry of one account in one region."""
 
@@ -833,6 +852,44 @@ class Registry:
             # Dropped, not closed: a GET may still be streaming it (pread on its file), and its
             # temporary file closes when that last reader lets go.
             del self._blobs[digest]
+
+    # --- snapshots (a data dir, ``fake_ecr.model.store``) -----------------------------------
+
+    def snapshot(self) -> tuple[RegistrySnapshot, dict[str, StoredBlob]]:
+        """The registry's records and the blobs they link, at one moment (uploads in progress are left out)."""
+        with self._lock:
+            self._complete_restores()
+            repositories = tuple(
+                RepositorySnapshot(repository.record, tuple(repository.views()), tuple(repository.blob_links.items()))
+                for repository in self._repositories.values()
+            )
+            return RegistrySnapshot(self._settings, repositories), dict(self._blobs)
+
+    def restore(self, snapshot: RegistrySnapshot, blobs: Mapping[str, StoredBlob]) -> None:
+        """Fill this empty registry from a snapshot; links to blobs ``blobs`` lacks are dropped."""
+        with self._lock:
+            if self._repositories:
+                raise ValueError(f"registry {self.registry_id} in {self.region} is not empty")
+            self._settings = snapshot.settings
+            for saved in snapshot.repositories:
+                repository = self._repositories[saved.record.repository_name] = _Repository(saved.record)
+                self._repository_order.append(repository, 0)
+                for view in saved.images:
+                    self._store(repository, view.image)
+                    for tag in view.image_tags:
+                        repository.tags[tag] = view.image.image_digest
+                for digest, media_type in saved.blob_links:
+                    blob = blobs.get(digest)
+                    if blob is not None:
+                        self._blobs.setdefault(digest, blob)
+                        repository.blob_links[digest] = media_type
+
+    def replace_blobs(self, blobs: Mapping[str, StoredBlob]) -> None:
+        """Hold these blobs in place of those of the same digests (the same bytes, kept elsewhere)."""
+        with self._lock:
+            for digest, blob in blobs.items():
+                if digest in self._blobs:
+                    self._blobs[digest] = blob
 
     @property
     def stored_bytes(self) -> int:

@@ -4,7 +4,7 @@ download grants.
 Owns the two credential formats.  ``authorizationToken`` = base64(``AWS:<password>``);
 the password is base64 of a small JSON payload (account, region, expiry, and the
 principal it was issued to when that is known) and an
-HMAC over it with a key made fresh for each process, so a token cannot be forged
+HMAC over it with a key made fresh for each process (or taken up from a data dir), so a token cannot be forged
 or edited and is refused once expired or outside its account and region - as
 ECR's tokens are region-scoped and last 12 hours (docs/behaviour/auth.md#authorization-tokens).
 
@@ -33,10 +33,28 @@ TOKEN_LIFETIME = 12 * 3600.0
 #: The query parameter of a download URL that carries its credential (named as in S3 presigned URLs).
 PRESIGNED_CREDENTIAL = "X-Amz-Security-Token"
 USERNAME = "AWS"
-_KEY = secrets.token_bytes(32)
-#: One key per kind of credential, so a credential of one kind never verifies as the other.
-_PASSWORD_KEY = hmac.new(_KEY, b"registry password", hashlib.sha256).digest()
-_GRANT_KEY = hmac.new(_KEY, b"download grant", hashlib.sha256).digest()
+#: What each kind of credential is signed with, each key derived from the process's signing key
+#: (``use_signing_key``, kept under ``"signing"``), so a credential of one kind never verifies as another.
+_KEYS: dict[str, bytes] = {}
+_PURPOSES = {"password": b"registry password", "grant": b"download grant", "bearer": b"public registry bearer token"}
+
+
+def signing_key() -> bytes:
+    """The key every credential of this process is signed under (kept in ``fake-ecr serve --data-dir``'s store)."""
+    return _KEYS["signing"]
+
+
+def use_signing_key(key: bytes) -> None:
+    """Sign and check every credential under ``key`` from now on: a restarted ``serve`` takes up its data dir's key,
+    so logins from before the restart keep working until they expire.  Credentials signed under the key before
+    stop verifying."""
+    if len(key) < 32:
+        raise ValueError("a signing key has at least 32 bytes")
+    derived = {kind: hmac.new(key, purpose, hashlib.sha256).digest() for kind, purpose in _PURPOSES.items()}
+    _KEYS.update(derived, signing=key)
+
+
+use_signing_key(secrets.token_bytes(32))
 
 
 @dataclass(frozen=True)
@@ -67,7 +85,7 @@ def issue_token(
     if service != "ecr":
         claims["service"] = service
     payload = json.dumps(claims).encode()
-    signature = hmac.new(_PASSWORD_KEY, payload, hashlib.sha256).hexdigest()
+    signature = hmac.new(_KEYS["password"], payload, hashlib.sha256).hexdigest()
     envelope = json.dumps({"payload": base64.b64encode(payload).decode(), "signature": signature, "version": "2"})
     password = base64.b64encode(envelope.encode()).decode()
     token = base64.b64encode(f"{USERNAME}:{password}".encode()).decode()
@@ -79,7 +97,7 @@ def read_password(password: str) -> TokenClaims | None:
     try:
         envelope = json.loads(base64.b64decode(password, validate=True))
         payload = base64.b64decode(envelope["payload"], validate=True)
-        expected = hmac.new(_PASSWORD_KEY, payload, hashlib.sha256).hexdigest()
+        expected = hmac.new(_KEYS["password"], payload, hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, str(envelope["signature"])):
             return None
         claims = json.loads(payload)
@@ -128,7 +146,7 @@ def _verified(key: bytes, credential: str) -> dict[str, Any] | None:
 def issue_download_grant(grant: DownloadGrant) -> str:
     """The URL-safe credential for ``grant``: its payload and an HMAC over it."""
     return _signed(
-        _GRANT_KEY,
+        _KEYS["grant"],
         {
             "account": grant.account_id,
             "region": grant.region,
@@ -141,7 +159,7 @@ def issue_download_grant(grant: DownloadGrant) -> str:
 
 def read_download_grant(credential: str) -> DownloadGrant | None:
     """The grant a credential this process issued carries, or None for anything else (a password too)."""
-    claims = _verified(_GRANT_KEY, credential)
+    claims = _verified(_KEYS["grant"], credential)
     if claims is None:
         return None
     try:
@@ -151,9 +169,6 @@ def read_download_grant(credential: str) -> DownloadGrant | None:
         return DownloadGrant(account, region, repository, digest, float(claims["expiration"]))
     except (KeyError, TypeError, ValueError):
         return None
-
-
-_BEARER_KEY = hmac.new(_KEY, b"public registry bearer token", hashlib.sha256).digest()
 
 
 @dataclass(frozen=True)
@@ -168,12 +183,12 @@ class BearerClaims:
 def issue_bearer_token(account_id: str | None, now: float) -> str:
     """A bearer token of public.ecr.aws's token endpoint, good for ``TOKEN_LIFETIME`` (UNCONFIRMED: ECR Public
     documents no lifetime for these; docs/behaviour/public.md#anonymous-pulls)."""
-    return _signed(_BEARER_KEY, {"account": account_id, "expiration": now + TOKEN_LIFETIME})
+    return _signed(_KEYS["bearer"], {"account": account_id, "expiration": now + TOKEN_LIFETIME})
 
 
 def read_bearer_token(token: str) -> BearerClaims | None:
     """The claims of a bearer token this process issued, or None for anything else (a password or grant too)."""
-    claims = _verified(_BEARER_KEY, token)
+    claims = _verified(_KEYS["bearer"], token)
     if claims is None:
         return None
     try:

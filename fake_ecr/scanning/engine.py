@@ -562,6 +562,15 @@ class ScanEngine:
             finished = self._finished(scan, result, scan.completed_at)
             registry.modify_image(repository_name, image_id, _setting(finished, scan))
 
+    @property
+    def results(self) -> dict[tuple[str, str, str, ImageId], ScanResult]:
+        """What tests set, by (registry id, region, repository name, image id): a copy (a data dir keeps it)."""
+        return dict(self._results)
+
+    def restore_results(self, results: Mapping[tuple[str, str, str, ImageId], ScanResult]) -> None:
+        """Take up what tests set, as ``results`` gave it (a restarted ``serve``)."""
+        self._results.update(results)
+
     def forget(self, registry_id: str, region: str) -> None:
         """Forget what tests set for the images of one registry (it is being emptied)."""
         for key in [key for key in self._results if key[:2] == (registry_id, region)]:

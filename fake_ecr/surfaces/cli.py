@@ -38,10 +38,11 @@ from typing import Any, Literal
 import requests
 
 from fake_ecr import __version__, client, images
+from fake_ecr.model.store import StoreError
 from fake_ecr.scanning.engine import parse_reference
 from fake_ecr.scanning.vulnerabilities import load_vulnerability_table
 from fake_ecr.settings import Settings
-from fake_ecr.surfaces import control
+from fake_ecr.surfaces import control, persistence
 from fake_ecr.surfaces.handle import FakeEcr
 from fake_ecr.surfaces.server import FakeServer
 
@@ -266,10 +267,12 @@ def _from_environment(options: argparse.Namespace, parser: argparse.ArgumentPars
             parser.error(f"{option.env}={text!r}: {error}")
 
 
-def settings_of(options: argparse.Namespace) -> Settings:
-    """The Settings the flags and variables gave; the rest are ``SERVE_DEFAULTS``, else Settings' own defaults."""
+def settings_of(options: argparse.Namespace, kept: dict[str, Any] | None = None) -> Settings:
+    """The Settings the flags and variables gave; the rest are those ``kept`` in a data dir, else
+    ``SERVE_DEFAULTS``, else Settings' own defaults."""
     given = {option.name: getattr(options, option.name, None) for option in setting_options()}
-    return Settings(**{**SERVE_DEFAULTS, **{name: value for name, value in given.items() if value is not None}})
+    chosen = {name: value for name, value in given.items() if value is not None}
+    return Settings(**{**SERVE_DEFAULTS, **(kept or {}), **chosen})
 
 
 # --- serve ---------------------------------------------------------------------------------------------
@@ -306,6 +309,13 @@ def _say(*lines: str) -> None:
 
 def _serve(options: argparse.Namespace) -> int:
     settings = settings_of(options)
+    if settings.data_dir is not None:
+        # A data dir keeps the settings it was last served with; flags and variables given now win.
+        try:
+            settings = settings_of(options, persistence.prepare_serve(settings.data_dir))
+        except (StoreError, OSError) as error:
+            print(f"fake-ecr: --data-dir {settings.data_dir}: {error}", file=sys.stderr)
+            return 1
     previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
     # Handlers first: a client that reads the banner may signal at once, and so may a user at startup.
     for signum in STOP_SIGNALS:
@@ -319,12 +329,17 @@ def _serve(options: argparse.Namespace) -> int:
             # werkzeug has printed why (and a hint when the port is taken); say which address it was.
             print(f"fake-ecr: {error}", file=sys.stderr)
             return 1
-        fake = FakeEcr(settings, server=server).start()
+        try:
+            fake = FakeEcr(settings, server=server).start()
+        except StoreError as error:
+            print(f"fake-ecr: --data-dir {settings.data_dir}: {error}", file=sys.stderr)
+            return 1
         exports = {**fake.env, ENDPOINT_VARIABLE: server.endpoint}
         _say(
             f"fake-ecr {__version__} serving Amazon ECR's API and registry at {server.endpoint}",
             f"account {settings.account_id}, region {settings.region}; stop with Ctrl+C (SIGINT) or SIGTERM",
             f"control API at {server.endpoint}{control.PREFIX} (fake-ecr status, clock, reset, findings, scans, ...)",
+            *([f"state kept in {settings.data_dir} across restarts"] if settings.data_dir is not None else []),
             "Point the AWS CLI and SDKs at it:",
             *(f"  export {name}={value}" for name, value in sorted(exports.items())),
         )

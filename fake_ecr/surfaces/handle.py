@@ -48,6 +48,7 @@ from fake_ecr.scanning.engine import FindingsSpec, ScanResult, as_findings, engi
 from fake_ecr.settings import Settings
 from fake_ecr.surfaces import boto, control, moto_services, requests_routing, sts
 from fake_ecr.surfaces.environment import TEST_CREDENTIALS, RegistryAuthFiles, client_environment
+from fake_ecr.surfaces.persistence import Persistence, api_call_writes, registry_request_writes
 from fake_ecr.surfaces.server import FakeServer
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -73,6 +74,8 @@ class FakeEcr:
         self._context = self._fresh_context()
         self._lifecycle_schedule: LifecycleSchedule | None = None
         self._auth_files = RegistryAuthFiles()
+        #: the data dir while started with ``Settings.data_dir`` (None: the state lives in memory only)
+        self._persistence: Persistence | None = None
 
     # --- life -----------------------------------------------------------------------
 
@@ -80,6 +83,15 @@ class FakeEcr:
         """Route boto3's ECR calls here (and serve HTTP if a server was asked for)."""
         if self._active:
             return self
+        if self.settings.data_dir is not None and self._persistence is None:
+            persistence = Persistence(self.settings.data_dir)
+            try:
+                self._context = self._fresh_context()
+                persistence.load(self.backend, engine_for(self.backend, self.settings), self.settings)
+            except BaseException:
+                persistence.close()  # a data dir that can't be loaded is left as it is, for the next try
+                raise
+            self._persistence = persistence
         if self._owns_server and self._server is None:
             self._server = FakeServer.for_settings(self.settings)
         if self._server is not None:
@@ -108,7 +120,17 @@ class FakeEcr:
             if self._owns_server:
                 self._server.stop()
                 self._server = None
+        if self._persistence is not None:
+            self.flush()
+            self._persistence.close()
+            self._persistence = None
         self._active = False
+
+    def flush(self) -> None:
+        """With ``Settings.data_dir``, write what changed to the data dir now (each request that writes and
+        ``stop`` do; what a test changed in-process, e.g. through ``clock``, waits for them)."""
+        if self._persistence is not None:
+            self._persistence.save(self.backend, engine_for(self.backend, self.settings))
 
     def __enter__(self) -> FakeEcr:
         return self.start()
@@ -203,6 +225,7 @@ class FakeEcr:
                     self.settings.upload_memory_limit,
                     self.settings.upload_space_limit,
                     self.settings.upload_idle_timeout,
+                    self.settings.upload_files_limit,
                 ),
             ),
             self.settings,
@@ -304,7 +327,10 @@ class FakeEcr:
         if self.settings.enforce_policies and principal is not None:
             account_id = account_of(principal)
         caller = Caller(account_id, region or self.settings.region, principal)
-        return api.answer(self._context, caller, target, body)
+        answer = api.answer(self._context, caller, target, body)
+        if self._persistence is not None and answer.status < 400 and api_call_writes(target):
+            self.flush()
+        return answer
 
     def serve_registry(self, request: Request, registry: tuple[str, str] | None) -> Response:
         """Serve the OCI registry of (account, region): the one an ECR host name in ``Host`` names,
@@ -316,26 +342,32 @@ class FakeEcr:
 
         ECR Public's registry (``Host: public.ecr.aws``, or its own port) is ``fake_ecr.registry.public``'s.
         """
-        if registry == PUBLIC_REGISTRY or request.host.partition(":")[0].lower() == PUBLIC_REGISTRY_HOST:
-            self.backend.expire_idle_uploads()
-            return serve_public(request, self.backend, internal_errors=self.internal_errors)
-        account_id, region = (
-            registry_of_host(request.host) or registry or (self.settings.account_id, self.settings.region)
-        )
-        request.environ[PRINCIPAL_KEY] = self._context.principal_arn
         self.backend.expire_idle_uploads()
-        return serve(
-            request,
-            self.backend.registry_or_empty(account_id, region),
-            self.clock,
-            require_auth=self.settings.registry_auth,
-            enforce_policies=self.settings.enforce_policies,
-            internal_errors=self.internal_errors,
-        )
+        if registry == PUBLIC_REGISTRY or request.host.partition(":")[0].lower() == PUBLIC_REGISTRY_HOST:
+            response = serve_public(request, self.backend, internal_errors=self.internal_errors)
+        else:
+            account_id, region = (
+                registry_of_host(request.host) or registry or (self.settings.account_id, self.settings.region)
+            )
+            request.environ[PRINCIPAL_KEY] = self._context.principal_arn
+            response = serve(
+                request,
+                self.backend.registry_or_empty(account_id, region),
+                self.clock,
+                require_auth=self.settings.registry_auth,
+                enforce_policies=self.settings.enforce_policies,
+                internal_errors=self.internal_errors,
+            )
+        if self._persistence is not None and response.status_code < 400 and registry_request_writes(request.method):
+            self.flush()
+        return response
 
     def serve_control(self, request: Request) -> Response:
         """Answer a request to the control API (``fake_ecr.surfaces.control``, under ``/_fake-ecr/``)."""
-        return control.respond(self, request)
+        response = control.respond(self, request)
+        if self._persistence is not None and response.status_code < 400 and request.method != "GET":
+            self.flush()
+        return response
 
     # --- seeding and inspection -------------------------------------------------------
 
@@ -493,7 +525,9 @@ class FakeEcr:
         if target.digest is not None and target.digest != image.digest:
             raise ValueError(f"{reference!r} names digest {target.digest}, the image's is {image.digest}")
         with self._registry_pusher("fake.push", target.repository, account_id, region) as pusher:
-            return registry_client.push_to(pusher, target.repository, target.tag or image.digest, image)
+            digest = registry_client.push_to(pusher, target.repository, target.tag or image.digest, image)
+        self.flush()
+        return digest
 
     def push_blobs(
         self,
@@ -509,7 +543,9 @@ class FakeEcr:
         Blobs the repository holds already are skipped; returns the digests.
         """
         with self._registry_pusher("fake.push_blobs", repository_name, account_id, region) as pusher:
-            return [pusher.put_blob(repository_name, blob) for blob in blobs]
+            digests = [pusher.put_blob(repository_name, blob) for blob in blobs]
+        self.flush()
+        return digests
 
     def pull(
         self,

@@ -72,6 +72,7 @@ LAYERS: list[set[str]] = [
         "surfaces.server",
         "surfaces.connections",
         "surfaces.control",
+        "surfaces.persistence",
         "surfaces.dashboard",
         "surfaces.other_services",
     },

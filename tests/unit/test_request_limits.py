@@ -118,3 +118,22 @@ def test_a_chunk_past_the_space_limit_is_refused_before_a_byte_of_it_is_kept() -
         upload.append([b"b" * 41])
 
     assert (upload.size, space.held) == (60, 60)
+
+
+def test_an_upload_that_would_spill_past_the_files_limit_is_refused_and_a_dropped_one_frees_its_file() -> None:
+    space = UploadSpace(memory_limit=0, space_limit=1000, files_limit=2)
+    first, second, third = (UploadSession(str(n), "app", 0.0, space) for n in range(3))
+    first.append([b"a"])
+    second.append([b"b"])
+
+    refused = r"more than 2 temporary files \(Settings\.upload_files_limit\)"
+    with pytest.raises(errors.UploadFilesExhausted, match=refused):
+        third.append([b"c"])
+    third.discard()
+    assert (space.files, space.held) == (2, 2)
+
+    assert first.seal().read_all() == b"a"  # a sealed upload's file is the blob's, no upload's
+    second.discard()
+    fourth = UploadSession("4", "app", 0.0, space)
+    fourth.append([b"d"])
+    assert (space.files, space.held, space.in_memory) == (1, 1, 0)
