@@ -1,8 +1,9 @@
-"""Abuse: a fake-ecr server under slow connections, abandoned uploads and an oversized body, next to a baseline.
+"""Abuse: a fake-ecr server under slow connections, an oversized body, abandoned uploads and clients that never
+read, next to a baseline.
 
 Starts fake-ecr's server in a subprocess (so its memory and threads are its own; default Settings but for
-``registry_auth=False`` and a short ``upload_idle_timeout``), then, on 127.0.0.1 only, with loops that end
-by themselves:
+``registry_auth=False`` and short ``upload_idle_timeout`` and ``idle_timeout``), then, on 127.0.0.1 only, with
+loops that end by themselves:
 
 1. baseline: a healthy client's latency (a registry ``tags/list`` and a control-plane DescribeRepositories
    over HTTP), the server's RSS and threads;
@@ -11,18 +12,22 @@ by themselves:
 3. an oversized control-plane body (300 MiB by default): once with Content-Length (refused unread), once
    chunked (refused once it passes ECR's largest request); the server's peak RSS (VmHWM) after;
 4. abandoned uploads (300 of ~1 MiB by default): POST, one PATCH, never finished; RSS after, then again
-   once the reaper has dropped them (``upload_idle_timeout``).
+   once the reaper has dropped them (``upload_idle_timeout``);
+5. clients that never read (300 by default): each asks for a 32 MiB blob with a 4 KiB receive buffer and reads
+   nothing; RSS and the healthy client while they hang (past ``max_request_threads`` it gets 503), then again
+   once the server's send timed out (``idle_timeout``).
 
 Prints one table: per phase the server's RSS, peak RSS, threads (now and the most seen), open file
 descriptors, and the healthy client's median and worst latency.  Nothing is asserted: it reports.
 
     python bench/bench_abuse.py
-    python bench/bench_abuse.py --slow 300 --uploads 30 --body-mib 40     # a quick run
+    python bench/bench_abuse.py --slow 300 --uploads 30 --body-mib 40 --never-reading 30    # a quick run
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import http.client
 import os
 import resource
@@ -43,7 +48,7 @@ MIB = 1024 * 1024
 SERVER = """
 import sys
 from fake_ecr import FakeEcr, Settings
-with FakeEcr(Settings(registry_auth=False, upload_idle_timeout={idle}), server=True) as fake:
+with FakeEcr(Settings(registry_auth=False, upload_idle_timeout={idle}, idle_timeout={send}), server=True) as fake:
     fake.client().create_repository(repositoryName="app")
     print(fake.server.port, flush=True)
     sys.stdin.read()
@@ -67,9 +72,12 @@ class Server:
 
 
 @contextmanager
-def server(idle: float) -> Iterator[Server]:
+def server(idle: float, send: float) -> Iterator[Server]:
     process = subprocess.Popen(
-        [sys.executable, "-c", SERVER.format(idle=idle)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", SERVER.format(idle=idle, send=send)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert process.stdout is not None
@@ -202,6 +210,29 @@ def oversized_body(server: Server, mib: int, healthy: int) -> None:
         row(f"{mib} MiB body, {framing}: {status}", server, healthy_latencies(server.port, healthy))
 
 
+def never_reading_clients(server: Server, count: int, blob_mib: int, healthy: int, send: float) -> None:
+    blob = os.urandom(blob_mib * MIB)
+    digest = "sha256:" + hashlib.sha256(blob).hexdigest()
+    assert request(server.port, "POST", f"/v2/{REPOSITORY}/blobs/uploads/?digest={digest}", blob) == 201
+    del blob
+    with ExitStack() as stack, ThreadSampler(server) as sampler:
+        for _ in range(count):  # each asks for the blob, then never reads a byte of the answer
+            sock = stack.enter_context(socket.socket())
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.connect(("127.0.0.1", server.port))
+            sock.sendall(f"GET /v2/{REPOSITORY}/blobs/{digest} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        time.sleep(1.0)
+        latencies = healthy_latencies(server.port, healthy)
+        row(f"{count} never-reading clients, {blob_mib} MiB blob", server, latencies, sampler.most)
+        time.sleep(send + 2.0)  # the server's send times out after idle_timeout: their threads are free again
+        row(
+            f"  ... {send + 2.0:.0f} s later (still open)",
+            server,
+            healthy_latencies(server.port, healthy),
+            sampler.most,
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--slow", type=int, default=3000, help="slow connections (default 3000)")
@@ -211,13 +242,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--body-mib", type=int, default=300, help="the oversized body, MiB (default 300)")
     parser.add_argument("--healthy", type=int, default=10, help="healthy requests per measurement (default 10)")
     parser.add_argument("--idle", type=float, default=5.0, help="upload_idle_timeout, seconds (default 5)")
+    parser.add_argument("--never-reading", type=int, default=300, help="clients that never read (default 300)")
+    parser.add_argument("--blob-mib", type=int, default=32, help="the blob they ask for, MiB (default 32)")
+    parser.add_argument("--send-timeout", type=float, default=5.0, help="idle_timeout, seconds (default 5)")
     args = parser.parse_args(argv)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, args.slow + 256)), hard))
 
-    with server(args.idle) as served:
+    with server(args.idle, args.send_timeout) as served:
         print(f"fake-ecr server pid {served.process.pid} on 127.0.0.1:{served.port}: default Settings but")
-        print(f"registry_auth=False, upload_idle_timeout={args.idle}; healthy latency per request, 'not 200' counted")
+        print(
+            f"registry_auth=False, upload_idle_timeout={args.idle}, idle_timeout={args.send_timeout}; "
+            "healthy latency per request, 'not 200' counted"
+        )
         print(
             f"{'phase':<44} {'RSS MiB':>8} {'peak MiB':>8} {'threads':>8} {'most':>8} {'fds':>6} "
             f"{'median':>11} {'worst':>11} {'not 200':>8}"
@@ -227,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         slow_connections(served, args.slow, args.slow_rounds, args.healthy)
         oversized_body(served, args.body_mib, args.healthy)
         abandoned_uploads(served, args.uploads, args.upload_kib * 1024, args.healthy, args.idle)
+        never_reading_clients(served, args.never_reading, args.blob_mib, args.healthy, args.send_timeout)
         row("after everything", served, healthy_latencies(served.port, args.healthy * 5))
     return 0
 

@@ -16,6 +16,11 @@ Two properties hold by construction:
 - A length a client claims allocates nothing: each read takes at most ``MAX_READ`` bytes (or a line of
   ``MAX_LINE``), however large the chunk size or Content-Length.
 
+What a client still sends after its response (a body refused unread: 413, 401) is dropped through
+``LeftoverInput``, which holds at most ``MAX_READ`` bytes of it at a time: werkzeug drains a connection after every
+response with reads of 10 MB, so that each of ``max_request_threads`` clients sending a large body would
+hold 10 MB of the server's memory, and gigabytes between them (``tests/registry/test_resource_limits.py``).
+
 A body whose framing is malformed, that ends before its framing says it does (the client closed the
 connection early), or that stops arriving for the server's idle timeout (a socket timeout) raises
 ``errors.RequestBodyUnreadable``; each surface renders it as a 400.  ``read_at_most`` reads a whole body
@@ -71,6 +76,31 @@ class Source(Protocol):
     def readline(self, size: int, /) -> bytes: ...
 
     def readinto(self, buffer: WriteableBuffer, /) -> int: ...
+
+    def close(self) -> None: ...
+
+
+class LeftoverInput:
+    """The connection's input once its request's body is read or refused, as the server drains and closes it."""
+
+    def __init__(self, source: Source) -> None:
+        self._source = source
+
+    def read(self, size: int, /) -> bytes:
+        """Drop ``size`` bytes as they arrive (fewer at the end of the stream), holding at most ``MAX_READ`` of
+        them at a time; the last piece read is returned, empty at the end, so a reader that drains sees when
+        it is over (as werkzeug's does: a client still sending a body it was answered for waits as long as
+        with werkzeug's own reads, and reads its answer)."""
+        piece = b""
+        while size > 0:
+            piece = self._source.read(min(size, MAX_READ))
+            if len(piece) < min(size, MAX_READ):
+                break  # the end of the stream
+            size -= len(piece)
+        return piece
+
+    def close(self) -> None:
+        self._source.close()
 
 
 def _shown(value: bytes | str) -> str:

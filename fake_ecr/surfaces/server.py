@@ -75,7 +75,7 @@ from fake_ecr.surfaces import control, dashboard, other_services
 from fake_ecr.surfaces.boto import access_key_of, region_of
 from fake_ecr.surfaces.connections import LimitedWSGIServer, Limits
 from fake_ecr.surfaces.environment import RegistryAuthFiles, client_environment
-from fake_ecr.surfaces.http_bodies import body_reader, read_at_most
+from fake_ecr.surfaces.http_bodies import LeftoverInput, body_reader, read_at_most
 from fake_ecr.surfaces.proxy import ECR_API_HOST
 from fake_ecr.surfaces.tls import ThrowawayCa
 
@@ -116,7 +116,9 @@ class _RequestHandler(WSGIRequestHandler):
         """werkzeug's environ, with the body read by ``http_bodies`` instead of werkzeug's ``DechunkedInput``.
 
         ``wsgi.input_terminated`` tells werkzeug's ``Request`` that the stream ends where the body does, so
-        it reads the stream as it is (no ``LimitedStream`` around it, no dechunking of its own).
+        it reads the stream as it is (no ``LimitedStream`` around it, no dechunking of its own).  werkzeug
+        reads ``rfile`` itself only after the response, to drop what the client still sends: through
+        ``LeftoverInput``, in pieces of at most ``http_bodies.MAX_READ``.
         """
         environ = super().make_environ()
         environ["wsgi.input"] = body_reader(
@@ -126,6 +128,7 @@ class _RequestHandler(WSGIRequestHandler):
             self.headers.get_all("Content-Length", []),
         )
         environ["wsgi.input_terminated"] = True
+        self.rfile = LeftoverInput(self.rfile)  # type: ignore[assignment]
         return environ
 
 
