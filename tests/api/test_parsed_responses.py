@@ -196,6 +196,8 @@ def ecr_session(ecr: Any, fake: FakeEcr) -> dict[str, int]:
     answered: dict[str, int] = {}
 
     def call(method: str, **params: Any) -> dict[str, Any]:
+        if not hasattr(ecr, method):
+            return {}  # an operation the installed model lacks: a client built from it can't call it
         try:
             answer: dict[str, Any] = getattr(ecr, method)(**params)
         except ecr.exceptions.ClientError as error:
@@ -254,6 +256,8 @@ def public_session(ecr_public: Any) -> dict[str, int]:
     answered: dict[str, int] = {}
 
     def call(method: str, **params: Any) -> dict[str, Any]:
+        if not hasattr(ecr_public, method):
+            return {}  # an operation the installed model lacks: a client built from it can't call it
         try:
             answer: dict[str, Any] = getattr(ecr_public, method)(**params)
         except ecr_public.exceptions.ClientError as error:
