@@ -21,6 +21,7 @@ from array import array
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Collection, Iterator, MutableMapping
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import islice
 from typing import Generic, Protocol, TypeVar
 
@@ -86,6 +87,8 @@ class RankIndex(Generic[S]):
 
     def update(self, item: S, klass: int, weight: int = 1) -> None:
         slot = item.slot
+        if self._class[slot] == klass and self._weight[slot] == weight:
+            return  # a record changed in place (a pull's time, a scan): the trees hold it as they are
         self._add(slot, self._class[slot], -1, -self._weight[slot])
         self._class[slot], self._weight[slot] = klass, weight
         self._add(slot, klass, 1, weight)
@@ -111,27 +114,34 @@ class RankIndex(Generic[S]):
         weighted measure), every later one from its start.  Nothing when ``start`` is past the end.
         Each step costs O(log n) at most: a short scan, else a rank look-up.
         """
-        if start >= self.total(classes, weighted):
+        count = self.total(classes)
+        if start >= (self.total(classes, weighted) if weighted else count):
             return
         slot, within = self._find(self._trees(classes, weighted), start)
-        remaining = self.total(classes) - self._count_through(classes, slot)
+        remaining = count - self._count_through(classes, slot)
         wanted = frozenset(classes)
         counts = [self._counts[k] for k in classes]
         scan = self._capacity.bit_length()
-        item = self._items[slot]
+        items, class_of = self._items, self._class
+        last = len(items) - 1
+        item = items[slot]
         while item is not None:
             yield item, within
             if remaining == 0:
                 return
             within, item = 0, None
-            for candidate in range(slot + 1, min(slot + 1 + scan, len(self._items))):
-                if self._class[candidate] in wanted:
-                    slot, item = candidate, self._items[candidate]
+            remaining -= 1
+            if slot < last and class_of[slot + 1] in wanted:  # the usual case: the very next slot
+                slot += 1
+                item = items[slot]
+                continue
+            for candidate in range(slot + 2, min(slot + 1 + scan, len(items))):
+                if class_of[candidate] in wanted:
+                    slot, item = candidate, items[candidate]
                     break
             else:
-                slot, _ = self._find(counts, self.total(classes) - remaining)
-                item = self._items[slot]
-            remaining -= 1
+                slot, _ = self._find(counts, count - remaining - 1)
+                item = items[slot]
 
     # --- Fenwick trees (1-based) -----------------------------------------------------------
 
@@ -167,11 +177,14 @@ class RankIndex(Generic[S]):
 
     def _find(self, trees: list[array[int]], rank: int) -> tuple[int, int]:
         """The slot holding unit ``rank`` (0-based) of the trees' sum, and the units of it before ``rank``."""
-        position, step = 0, self._capacity
+        capacity = self._capacity
+        position, step = 0, capacity
         while step:
             following = position + step
-            if following <= self._capacity:
-                below = sum(tree[following] for tree in trees)
+            if following <= capacity:
+                below = 0
+                for tree in trees:
+                    below += tree[following]
                 if below <= rank:
                     position, rank = following, rank - below
             step >>= 1
@@ -261,23 +274,36 @@ class ImageSelection:
     @property
     def classes(self) -> tuple[int, ...]:
         """The image index classes the filter selects (none for a status the index does not know)."""
-        if self.image_status == "ANY":
-            statuses = list(_STATUS_CLASS.values())
-        else:
-            statuses = [_STATUS_CLASS[self.image_status]] if self.image_status in _STATUS_CLASS else []
-        tagged = {"TAGGED": (1,), "UNTAGGED": (0,)}.get(self.tag_status, (0, 1))
-        return tuple(2 * status + t for status in statuses for t in tagged)
+        return _selected_classes(self.tag_status, self.image_status)
+
+
+@lru_cache(maxsize=64)
+def _selected_classes(tag_status: str, image_status: str) -> tuple[int, ...]:
+    if image_status == "ANY":
+        statuses = list(_STATUS_CLASS.values())
+    else:
+        statuses = [_STATUS_CLASS[image_status]] if image_status in _STATUS_CLASS else []
+    tagged = {"TAGGED": (1,), "UNTAGGED": (0,)}.get(tag_status, (0, 1))
+    return tuple(2 * status + t for status in statuses for t in tagged)
 
 
 class _Image:
     """One stored image: its record, its tags in the order they were put on it, its slot."""
 
-    __slots__ = ("record", "slot", "tags")
+    __slots__ = ("_ids", "record", "slot", "tags")
 
     def __init__(self, record: ImageRecord) -> None:
         self.record = record
         self.tags: tuple[str, ...] = ()
         self.slot = -1
+        self._ids: tuple[ImageId, ...] | None = None
+
+    def ids(self) -> tuple[ImageId, ...]:
+        """Its ListImages entries: one per tag, or one without a tag; made when first listed after a tag change."""
+        if self._ids is None:
+            digest = self.record.image_digest
+            self._ids = tuple(ImageId(digest, tag) for tag in self.tags) or (ImageId(digest, None),)
+        return self._ids
 
 
 def _class_of(image: _Image) -> int:
@@ -322,11 +348,9 @@ class ImageTable:
         one for an untagged image."""
         page: list[ImageId] = []
         for image, within in self._order.walk(selection.classes, start, weighted=True):
-            digest = image.record.image_digest
-            for tag in image.tags[within:] or (None,):
-                if len(page) == size:
-                    return page
-                page.append(ImageId(digest, tag))
+            page.extend(image.ids()[within : within + size - len(page)])
+            if len(page) == size:
+                break
         return page
 
     def tags_after(self, last: str | None) -> Iterator[str]:
@@ -365,7 +389,7 @@ class ImageTable:
         self._retag(image, tuple(t for t in image.tags if t != tag))
 
     def _retag(self, image: _Image, tags: tuple[str, ...]) -> None:
-        image.tags = tags
+        image.tags, image._ids = tags, None
         self._order.update(image, _class_of(image), len(tags))
 
 

@@ -7,9 +7,9 @@ The in-process boto3 path hands this to botocore, so an answer is neither writte
 walked shape by shape through the parser's generic dispatch: one converter per shape, compiled when first met,
 does only what the parser does to a value of that shape - timestamps and blobs through the timestamp and blob
 parsers the client's parser factory was given (``ResponseParserFactory.set_parser_defaults``; botocore's own
-otherwise: a datetime in the local zone, bytes), a copy of every structure, list and map, a structure's
-members in the shape's order under their member names, null and unknown members left out, null list
-entries kept, every other value as it is.
+otherwise: a datetime in the local zone, made sooner in a zone of one offset, bytes), a copy of every
+structure, list and map, a structure's members in the shape's order under their member names, null and unknown
+members left out, null list entries kept, every other value as it is.
 
 It follows the parser for the shapes ECR's and ECR Public's models have: no document types, tagged unions or
 event streams, error codes without a namespace.  tests/api/test_parsed_responses.py drives every operation of
@@ -23,14 +23,54 @@ from __future__ import annotations
 
 import base64
 import threading
+import time
 from collections.abc import Callable, Mapping
+from datetime import datetime, timezone, tzinfo
 from functools import lru_cache
 from typing import Any
 
+from botocore.compat import get_tzinfo_options
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
 from botocore.parsers import DEFAULT_TIMESTAMP_PARSER
 
 Convert = Callable[[Any], Any]
+
+#: The local zone as the ``time`` module states it (what a ``tzlocal`` reads when made) -> that ``tzlocal`` and its
+#: one offset as a ``datetime.timezone``; None for a zone with daylight saving time (two offsets).
+_ONE_OFFSET_ZONES: dict[tuple[int, int, int, tuple[str, ...]], tuple[tzinfo, timezone] | None] = {}
+
+
+def _one_offset_zone() -> tuple[tzinfo, timezone] | None:
+    state = (time.timezone, time.altzone, time.daylight, time.tzname)
+    try:
+        return _ONE_OFFSET_ZONES[state]
+    except KeyError:
+        local = get_tzinfo_options()[0]()  # the zone botocore's parser tries first: dateutil's tzlocal
+        offset = local.utcoffset(None)  # None where the zone has daylight saving time
+        zone = None if offset is None else (local, timezone(offset))
+        _ONE_OFFSET_ZONES[state] = zone
+        return zone
+
+
+def _default_timestamp(value: Any) -> Any:
+    """botocore's default timestamp parser (``botocore.utils.parse_timestamp``), made sooner for an epoch number
+    in a local zone of one offset (UTC on most CI machines).
+
+    botocore answers an epoch number with ``datetime.fromtimestamp(value, tzlocal())``.  dateutil's ``tzlocal``
+    takes the zone's offsets from the ``time`` module when made; where the zone has one offset, its ``fromutc``
+    adds that offset to the UTC time and leaves fold 0, which ``datetime.timezone`` does in C.  Such a ``tzlocal``
+    is fixed, so one made per state of the ``time`` module serves every datetime: equal to a fresh one, and
+    arithmetic between datetimes sharing it is that between datetimes of equal fixed offsets.  Anything else (a
+    string, a zone with daylight saving time, a time out of range) goes to botocore's parser itself.
+    """
+    if type(value) is float or type(value) is int:
+        zone = _one_offset_zone()
+        if zone is not None:
+            try:
+                return datetime.fromtimestamp(value, zone[1]).replace(tzinfo=zone[0])
+            except (OSError, OverflowError, ValueError):
+                pass  # botocore's parser has fallbacks and errors of its own for these
+    return DEFAULT_TIMESTAMP_PARSER(value)
 
 
 class _Converters:
@@ -122,7 +162,7 @@ def parsed_response(
     blob_parser = parser_defaults.get("blob_parser")
     converters = _converters(
         model.service_model.service_name,
-        DEFAULT_TIMESTAMP_PARSER if timestamp_parser is None else timestamp_parser,
+        _default_timestamp if timestamp_parser in (None, DEFAULT_TIMESTAMP_PARSER) else timestamp_parser,
         base64.b64decode if blob_parser is None else blob_parser,
     )
     lowered = {key.lower(): value for key, value in headers.items()}

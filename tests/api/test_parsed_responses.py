@@ -15,7 +15,9 @@ import contextlib
 import datetime
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import boto3
@@ -26,6 +28,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.config import Config
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
 from botocore.parsers import ResponseParserFactory
+from botocore.utils import parse_timestamp
 
 from fake_ecr import FakeEcr
 from fake_ecr.surfaces.botocore_parsed import parsed_response
@@ -61,7 +64,17 @@ def typed(value: Any) -> Any:
     if isinstance(value, list):
         return ("list", [typed(entry) for entry in value])
     if isinstance(value, datetime.datetime):
-        return ("datetime", value.isoformat(), type(value.tzinfo), value.utcoffset(), value.fold)
+        zone = value.tzinfo
+        return (
+            "datetime",
+            value.isoformat(),
+            type(zone),
+            zone,
+            value.utcoffset(),
+            value.dst(),
+            value.tzname(),
+            value.fold,
+        )
     return (type(value), value)
 
 
@@ -151,6 +164,71 @@ def test_the_parsers_a_session_configures_serve_both_ways() -> None:
     assert_same_both_ways(model, 200, full_value(model.output_shape), factory)
     model = service_model("ecr-public").operation_model("PutRegistryCatalogData")
     assert_same_both_ways(model, 200, full_value(model.output_shape), factory)
+
+
+# --- timestamps in the process's local zone -------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def local_zone(name: str) -> Iterator[None]:
+    """The process's local zone set to ``name`` (the ``TZ`` variable, as botocore's ``tzlocal`` reads it)."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = name
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+
+
+def outcome(parse: Callable[[], Any]) -> Any:
+    """What ``parse`` gives, types spelled out, or the error it raises."""
+    try:
+        return typed(parse())
+    except (ValueError, RuntimeError) as error:  # botocore's parser's, for a time beyond its range
+        return (type(error), str(error))
+
+
+@pytest.mark.parametrize(
+    "zone", ["UTC", "Asia/Kolkata", "America/St_Johns", "America/New_York", "Europe/Dublin", "Australia/Lord_Howe"]
+)
+@pytest.mark.parametrize(
+    "created_at",
+    [
+        pytest.param(0, id="epoch"),
+        pytest.param(1764712345, id="whole-seconds"),
+        pytest.param(1764712345.125, id="milliseconds"),
+        pytest.param(1699999999.9999995, id="rounded-up-to-a-second"),
+        pytest.param(-1.5, id="before-the-epoch"),
+        pytest.param(1636263000.5, id="new-york-first-of-two-1-30s"),
+        pytest.param(1636266600.5, id="new-york-second-of-two-1-30s"),
+        pytest.param(1710054000, id="new-york-spring-forward"),
+        pytest.param(2**40, id="beyond-year-9999"),
+        pytest.param(1e300, id="far-beyond"),
+        pytest.param("1764712345.125", id="epoch-as-a-string"),
+        pytest.param("2025-12-02T21:52:25Z", id="iso-8601"),
+    ],
+)
+def test_timestamps_in_any_local_zone_parse_as_botocore_parses_them(zone: str, created_at: Any) -> None:
+    model = service_model("ecr").operation_model("CreateRepository")
+    payload = {"repository": {"repositoryName": "app", "createdAt": created_at}}
+    body = json.dumps(payload).encode()
+    with local_zone(zone):
+        expected = outcome(lambda: botocore_parsed(model, 200, HEADERS, body, ResponseParserFactory()))
+        direct = outcome(lambda: parsed_response(model, 200, HEADERS, payload, {}))
+    assert direct == expected
+
+
+def test_a_session_that_names_botocore_s_timestamp_parser_gets_its_results() -> None:
+    factory = ResponseParserFactory()
+    factory.set_parser_defaults(timestamp_parser=parse_timestamp)
+    model = service_model("ecr").operation_model("DescribeImages")
+    with local_zone("Asia/Kolkata"):
+        assert_same_both_ways(model, 200, full_value(model.output_shape), factory)
 
 
 # --- the fake's own answers to real calls ---------------------------------------------------------------
