@@ -12,7 +12,8 @@ files they hold (``upload_files_limit``: each is an open file descriptor): an
 upload spills to its temporary file past 4 MiB of its own or once the uploads
 together hold the memory limit, and a chunk past the space limit, or a spill
 past the files limit, is refused.  Bytes and files are counted back when an
-upload is sealed into a blob or discarded.
+upload is sealed into a blob or discarded.  With a data dir (``spill_dir``) an upload spills to a named
+file there instead, so its blob moves into the store by a rename (``SpilledBlob``), not a copy.
 
 Locking: the registry's lock guards the maps; an upload's own lock serialises the
 requests on it while a chunk streams in, so a long PATCH never blocks other calls;
@@ -29,8 +30,10 @@ import os
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO
 
 from fake_ecr import errors
@@ -80,6 +83,47 @@ class StoredBlob:
         return b"".join(self.read())
 
 
+class SpilledBlob(StoredBlob):
+    """A blob in the named file its upload spilled to (``UploadSpace.spill_dir``): ``move`` renames that file
+    into a data dir's store, so the bytes are not copied; dropped before that, the blob removes its file."""
+
+    __slots__ = ("__weakref__", "_removal", "path")
+
+    def __init__(self, digest: str, size: int, file: IO[bytes], path: str) -> None:
+        super().__init__(digest, size, None, file)
+        self.path = path
+        self._removal = weakref.finalize(self, Path(path).unlink, missing_ok=True)
+
+    def move(self, target: str | os.PathLike[str]) -> None:
+        """Make the file durable (fsync) and rename it to ``target``, on the same filesystem; the rename's own
+        durability is the caller's (fsync the directory)."""
+        assert self._file is not None
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        os.replace(self.path, target)
+        self._removal.detach()  # the file is the store's now
+
+
+class _NamedSpool(tempfile.SpooledTemporaryFile[bytes]):
+    """An upload body that rolls over to a named file in ``directory`` rather than an anonymous one, so that
+    sealing it can rename the file (``SpilledBlob``)."""
+
+    def __init__(self, directory: str) -> None:
+        super().__init__(max_size=0)
+        self.directory = directory
+        self.path: str | None = None
+
+    def rollover(self) -> None:
+        if self._rolled:  # type: ignore[has-type]
+            return
+        fd, path = tempfile.mkstemp(dir=self.directory)
+        memory = self._file
+        self._file = os.fdopen(fd, "w+b")
+        self.path = path
+        self._file.write(memory.getvalue())  # type: ignore[attr-defined]  # a BytesIO until it rolls over
+        self._rolled = True
+
+
 def pread_chunks(fd: int, start: int, last: int) -> Iterator[bytes]:
     """Bytes ``start``..``last`` (inclusive) of an open file, in chunks."""
     offset = start
@@ -101,8 +145,12 @@ class UploadSpace:
         space_limit: int = DEFAULT_UPLOAD_SPACE_LIMIT,
         idle_timeout: float = DEFAULT_UPLOAD_IDLE_TIMEOUT,
         files_limit: int = DEFAULT_UPLOAD_FILES_LIMIT,
+        spill_dir: str | None = None,
     ) -> None:
         self.memory_limit = memory_limit
+        #: where uploads spill to named files (a data dir's, ``fake_ecr.model.store.spill_directory``); None:
+        #: anonymous temporary files
+        self.spill_dir = spill_dir
         self.space_limit = space_limit
         self.files_limit = files_limit
         #: real seconds an upload may go without a chunk before it is dropped
@@ -165,7 +213,11 @@ class UploadSession:
         self._writer = DigestingWriter()
         # The body outlives this call: seal() hands it on or discard() closes it.  It never spills by itself
         # (max_size 0): ``_count`` rolls it over past SPILL_THRESHOLD or the fake's memory limit.
-        self._body: tempfile.SpooledTemporaryFile[bytes] = tempfile.SpooledTemporaryFile(max_size=0)  # noqa: SIM115
+        self._body: tempfile.SpooledTemporaryFile[bytes] = (
+            tempfile.SpooledTemporaryFile(max_size=0)  # noqa: SIM115
+            if self._space.spill_dir is None
+            else _NamedSpool(self._space.spill_dir)
+        )
 
     @property
     def size(self) -> int:
@@ -232,6 +284,9 @@ class UploadSession:
         body = self._body
         with self._body_lock:
             self._uncount()
+        if isinstance(body, _NamedSpool) and body.path is not None:  # spilled to a named file: it is the blob
+            body.flush()
+            return SpilledBlob(self.digest, self.size, body, body.path)
         if body._rolled:  # type: ignore[attr-defined]  # spilled: keep the file, it is the blob
             body.flush()
             # The spooled file itself, not the file inside it: on 3.11+ it is an IOBase that closes
@@ -245,6 +300,8 @@ class UploadSession:
         """Drop the body: an abandoned or failed upload leaves nothing behind (safe while a chunk streams in)."""
         with self._body_lock:
             self._body.close()
+            if isinstance(self._body, _NamedSpool) and self._body.path is not None:
+                Path(self._body.path).unlink(missing_ok=True)
             self._uncount()
 
 

@@ -7,6 +7,8 @@ Images, tags and repositories sit in ordered indexes (``model.indexes``), so a
 page of a listing costs the same however much the listing holds.
 There is one write path for images: ``put_image`` serves PutImage and the
 registry's manifest PUT alike (docs/architecture.md#one-write-path).
+Once a data dir takes its changes (``take_changes``), every write also marks
+what it changed, so a save writes that and not the whole registry.
 
 Public methods take the lock and return frozen records; nothing handed out
 can change under the caller.  Must not import werkzeug, botocore, or anything
@@ -154,7 +156,7 @@ class LifecycleChanges:
 @dataclass(frozen=True, slots=True)
 class RepositorySnapshot:
     """A repository's records at one moment: its settings, its images in push order (each with its tags in
-    the order they were put on it), and the blobs it links (digest, media type)."""
+    the order they were put on it), and the blobs it links (digest, media type), by digest (links have no order)."""
 
     record: RepositoryRecord
     images: tuple[ImageView, ...]
@@ -168,6 +170,43 @@ class RegistrySnapshot:
 
     settings: RegistrySettings
     repositories: tuple[RepositorySnapshot, ...]
+
+
+@dataclass(slots=True)
+class _Changes:
+    """What changed since ``Registry.take_changes`` last ran: names and digests only, marked on the write
+    path.  A mark may be spare (it names something that ends up as it was); a write that marks nothing
+    would be lost to a data dir."""
+
+    settings: bool = False
+    #: repositories deleted, with everything they held (a name may exist again since, created anew)
+    dropped: set[str] = field(default_factory=set)
+    #: repository name -> whether created (a new place in creation order) rather than changed
+    repositories: dict[str, bool] = field(default_factory=dict)
+    #: (repository, digest) -> whether the image was added (a new place in push order) rather than changed
+    images: dict[tuple[str, str], bool] = field(default_factory=dict)
+    #: (repository, digest) of blob links made, changed or removed
+    blob_links: set[tuple[str, str]] = field(default_factory=set)
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryChanges:
+    """What changed in a registry since the last ``Registry.take_changes``, as it is now: what a data dir
+    writes (``fake_ecr.surfaces.persistence``).
+
+    ``settings``: None when unchanged.  ``dropped``: repositories deleted (with their images and blob links);
+    one may be listed in ``repositories`` too, created again since.  ``repositories``: (name, record or None
+    when gone, whether created since).  ``images``: (repository, digest, the image with its tags or None when
+    gone, whether added since, in push order).  ``blob_links``: (repository, digest, whether linked, media
+    type).  ``blobs``: the blobs of the linked ones.
+    """
+
+    settings: RegistrySettings | None
+    dropped: tuple[str, ...]
+    repositories: tuple[tuple[str, RepositoryRecord | None, bool], ...]
+    images: tuple[tuple[str, str, ImageView | None, bool], ...]
+    blob_links: tuple[tuple[str, str, bool, str | None], ...]
+    blobs: dict[str, StoredBlob]
 
 
 class Registry:
@@ -200,6 +239,8 @@ class Registry:
         self._settings = RegistrySettings()
         #: (repository name, digest) of images stored ACTIVATING, until their restore completes.
         self._restores: set[tuple[str, str]] = set()
+        #: What changed since ``take_changes`` last ran; None until it first does (no data dir: nothing is marked).
+        self._changes: _Changes | None = None
 
     # --- registry-wide settings ------------------------------------------------------
 
@@ -215,6 +256,8 @@ class Registry:
         with self._lock:
             old = self._settings
             self._settings = change(old)
+            if self._changes is not None:
+                self._changes.settings = True
             return old, self._settings
 
     # --- repositories ----------------------------------------------------------------
@@ -244,6 +287,7 @@ class Registry:
             )
             repository = self._repositories[repository_name] = _Repository(record)
             self._repository_order.append(repository, 0)
+            self._mark_repository(repository_name, created=True)
             return record
 
     def repository(self, repository_name: str) -> RepositoryRecord:
@@ -275,6 +319,7 @@ class Registry:
             repository = self._repository(repository_name)
             old = repository.record
             repository.record = change(old)
+            self._mark_repository(repository_name)
             return old, repository.record
 
     def delete_repository(self, repository_name: str, force: bool) -> RepositoryRecord:
@@ -284,6 +329,9 @@ class Registry:
                 raise errors.RepositoryNotEmpty(self.registry_id, repository_name)
             del self._repositories[repository_name]
             self._repository_order.remove(repository)
+            if self._changes is not None:
+                self._changes.dropped.add(repository_name)
+                self._changes.repositories.pop(repository_name, None)
             for upload_id, upload in list(self._uploads.items()):
                 if upload.repository_name == repository_name:
                     upload.discard()
@@ -356,15 +404,19 @@ class Registry:
                 existing = replace(
                     existing, image_status=ACTIVE, last_activated_at=self._clock.now(), restore_completes_at=None
                 )
+            self._mark_images(repository_name, (calculated,), added=calculated not in repository.images)
             repository.images[calculated] = existing
             for descriptor in (info.config, *info.layers):
                 # Only blobs held: one a manifest names without it (``require_layers=False``) stays unknown.
                 if descriptor is not None and descriptor.media_type and descriptor.digest in self._blobs:
                     repository.blob_links[descriptor.digest] = descriptor.media_type
+                    self._mark_blob_link(repository_name, descriptor.digest)
             if image_tag is not None:
                 # Moving a tag leaves the previous image in place, untagged if this was its last tag
                 # (docs/behaviour/repositories.md#tag-mutability).
-                repository.tags.pop(image_tag, None)
+                previous = repository.tags.pop(image_tag, None)
+                if previous is not None:
+                    self._mark_images(repository_name, (previous,))
                 repository.tags[image_tag] = calculated
             result = PutImageResult(ImageView(existing, repository.tags_of(calculated)), created)
             if self._on_push is not None:
@@ -481,6 +533,7 @@ class Registry:
                     # docs/behaviour/images.md#image-operations).
                     image = replace(image, last_recorded_pull_time=now)
                     repository.images[image.image_digest] = image
+                    self._mark_images(repository_name, (image.image_digest,))
                 found.append((image_id, image))
         return found, failures
 
@@ -501,6 +554,7 @@ class Registry:
                     failures.append(image)
                     continue
                 digest = image.image_digest
+                self._mark_images(repository_name, (digest,))
                 if image_id.image_digest is None and image_id.image_tag is not None:
                     remaining = [t for t in repository.tags_of(digest) if t != image_id.image_tag]
                     if remaining:
@@ -581,6 +635,7 @@ class Registry:
     def _store(self, repository: _Repository, image: ImageRecord) -> None:
         """Keep a changed record of an image; an ACTIVATING one is watched until its restore completes."""
         repository.images[image.image_digest] = image
+        self._mark_images(repository.record.repository_name, (image.image_digest,))
         if image.image_status == ACTIVATING:
             self._restores.add((repository.record.repository_name, image.image_digest))
 
@@ -608,6 +663,7 @@ class Registry:
                 self._restores.discard(key)
                 image = replace(image, image_status=ACTIVE, last_activated_at=completes_at, restore_completes_at=None)
                 repository.images[digest] = image
+                self._mark_images(repository_name, (digest,))
                 completed.append((repository_name, ImageView(image, repository.tags_of(digest))))
         for repository_name, view in completed:
             if self._on_push is not None:
@@ -643,6 +699,8 @@ class Registry:
             for view in archived:
                 repository.images[view.image.image_digest] = moved_to_archive(view.image, evaluated_at)
             repository.record = replace(repository.record, lifecycle_last_evaluated_at=evaluated_at)
+            self._mark_repository(repository_name)
+            self._mark_images(repository_name, [view.image.image_digest for view in (*expired, *archived)])
             self._deleted(repository_name, Deletion((), tuple(expired)))
             return LifecycleChanges(tuple(expired), tuple(archived))
 
@@ -754,6 +812,7 @@ class Registry:
                 else:
                     self._blobs[digest] = upload.seal()
                 repository.blob_links.setdefault(digest, None)
+                self._mark_blob_link(repository_name, digest)
             return digest
 
     def cancel_upload(self, repository_name: str, upload_id: str) -> None:
@@ -810,6 +869,7 @@ class Registry:
             if source is None or digest not in source.blob_links or digest not in self._blobs:
                 return False
             target.blob_links.setdefault(digest, source.blob_links[digest])
+            self._mark_blob_link(repository_name, digest)
             return True
 
     def adopt_blob(self, repository_name: str, blob: StoredBlob, media_type: str | None) -> None:
@@ -822,6 +882,7 @@ class Registry:
             repository = self._repository(repository_name)
             self._blobs.setdefault(blob.digest, blob)
             repository.blob_links.setdefault(blob.digest, media_type)
+            self._mark_blob_link(repository_name, blob.digest)
 
     def collect_garbage(self, released: Mapping[str, Collection[str]] | None = None) -> None:
         """Unlink blobs no image references and free bytes no repository links (docs/behaviour/registry.md#layer-api
@@ -844,6 +905,7 @@ class Registry:
                 candidates = repository.blob_links if released is None else released[name]
                 for digest in [d for d in candidates if d in repository.blob_links and d not in referenced]:
                     del repository.blob_links[digest]
+                    self._mark_blob_link(name, digest)
             self._collect_unlinked_blobs()
 
     def _collect_unlinked_blobs(self) -> None:
@@ -860,7 +922,9 @@ class Registry:
         with self._lock:
             self._complete_restores()
             repositories = tuple(
-                RepositorySnapshot(repository.record, tuple(repository.views()), tuple(repository.blob_links.items()))
+                RepositorySnapshot(
+                    repository.record, tuple(repository.views()), tuple(sorted(repository.blob_links.items()))
+                )
                 for repository in self._repositories.values()
             )
             return RegistrySnapshot(self._settings, repositories), dict(self._blobs)
@@ -883,6 +947,71 @@ class Registry:
                     if blob is not None:
                         self._blobs.setdefault(digest, blob)
                         repository.blob_links[digest] = media_type
+            self._changes = _Changes()  # what was restored is what the data dir holds already
+
+    def take_changes(self, everything: bool = False) -> RegistryChanges:
+        """What changed since the last call, as it is now (everything at the first call, unless ``restore``
+        filled the registry, or when asked), and start marking afresh."""
+        with self._lock:
+            self._complete_restores()
+            changes = self._changes if self._changes is not None and not everything else self._everything()
+            self._changes = _Changes()
+            repositories = tuple(
+                (name, repository.record if (repository := self._repositories.get(name)) else None, created)
+                for name, created in changes.repositories.items()
+            )
+            images: list[tuple[str, str, ImageView | None, bool]] = []
+            for (name, digest), added in changes.images.items():
+                held = self._repositories.get(name)
+                image = held.images.get(digest) if held is not None else None
+                view = ImageView(image, held.tags_of(digest)) if held is not None and image is not None else None
+                images.append((name, digest, view, added))
+            links: list[tuple[str, str, bool, str | None]] = []
+            blobs: dict[str, StoredBlob] = {}
+            for name, digest in changes.blob_links:
+                held = self._repositories.get(name)
+                linked = held is not None and digest in held.blob_links and digest in self._blobs
+                links.append((name, digest, linked, held.blob_links[digest] if held is not None and linked else None))
+                if linked:
+                    blobs[digest] = self._blobs[digest]
+            settings = self._settings if changes.settings else None
+            return RegistryChanges(settings, tuple(changes.dropped), repositories, tuple(images), tuple(links), blobs)
+
+    def _everything(self) -> _Changes:
+        """Every record of the registry marked as new (call with the lock held)."""
+        changes = _Changes(settings=True)
+        for name, repository in self._repositories.items():
+            changes.repositories[name] = True
+            changes.images.update(((name, digest), True) for digest in repository.images)
+            changes.blob_links.update((name, digest) for digest in repository.blob_links)
+        return changes
+
+    def _mark_repository(self, repository_name: str, *, created: bool = False) -> None:
+        """Note a repository's record as changed (``created``: new in creation order) for ``take_changes``."""
+        if self._changes is not None:
+            if created:
+                self._changes.repositories.pop(repository_name, None)
+            self._changes.repositories[repository_name] = created or self._changes.repositories.get(
+                repository_name, False
+            )
+
+    def _mark_images(self, repository_name: str, image_digests: Iterable[str], *, added: bool = False) -> None:
+        """Note images (their records or tags) as changed, or gone (``added``: new in push order, so after
+        every image noted before) for ``take_changes``."""
+        if self._changes is not None:
+            images = self._changes.images
+            for digest in image_digests:
+                key = (repository_name, digest)
+                if added:
+                    images.pop(key, None)
+                    images[key] = True
+                else:
+                    images.setdefault(key, False)
+
+    def _mark_blob_link(self, repository_name: str, digest: str) -> None:
+        """Note a blob link as made, changed or removed for ``take_changes``."""
+        if self._changes is not None:
+            self._changes.blob_links.add((repository_name, digest))
 
     def replace_blobs(self, blobs: Mapping[str, StoredBlob]) -> None:
         """Hold these blobs in place of those of the same digests (the same bytes, kept elsewhere)."""

@@ -4,11 +4,13 @@ Owns the layout and its two write paths, and the record codec:
 
 - ``DIR/blobs/<algorithm>/<hex>``: each blob's bytes, in a file named by its digest.  ``keep_blob`` writes
   a blob to a temporary file in ``DIR/blobs/tmp``, checks its digest, fsyncs it, renames it into place
-  (``os.replace``, atomic) and fsyncs the directory; a ``DurableBlob`` then reads from that file, holding
-  no bytes in memory.  ``DIR/blobs/tmp`` is emptied whenever the store opens: what a crash left there
-  was never named by a record.
+  (``os.replace``, atomic) and fsyncs the directory; a blob an upload spilled to a file in ``DIR/blobs/tmp``
+  (``spill_directory``) is digested as it arrives, so it is only fsynced and renamed; a ``DurableBlob``
+  then reads from that file, holding no bytes in memory.  ``DIR/blobs/tmp`` is emptied whenever the store
+  opens: what a crash (or an upload in progress) left there was never named by a record.
 - ``DIR/state.db``: SQLite (stdlib ``sqlite3``, write-ahead log, ``synchronous=FULL``), one table of
-  records, key -> JSON text.  ``write`` changes any number of rows in one transaction.
+  records, key -> JSON text.  ``write`` changes any number of rows, and drops every row under a key
+  prefix, in one transaction.
 - ``Codec``: frozen dataclasses, tuples, bytes and JSON's own values to JSON text and back.  It decodes
   only the dataclasses it was given (by class name): a record can't make it build anything else.
 
@@ -40,7 +42,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from fake_ecr.model.blobs import StoredBlob, pread_chunks
+from fake_ecr.model.blobs import SpilledBlob, StoredBlob, pread_chunks
 
 #: The digest algorithms a blob file can be named by (OCI image-spec "Digests": sha256 and sha512 are registered).
 _DIGEST = re.compile(r"(sha256|sha512):([0-9a-f]{64}|[0-9a-f]{128})")
@@ -119,7 +121,7 @@ class Store:
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(directory)
         self._blobs = self.directory / "blobs"
-        self._tmp = self._blobs / "tmp"
+        self._tmp = Path(spill_directory(self.directory))
         self._tmp.mkdir(parents=True, exist_ok=True)
         self._lock_file = open(self.directory / "lock", "a+b")  # noqa: SIM115  # held until ``close``
         try:
@@ -145,12 +147,17 @@ class Store:
         """Every record as last committed: key -> JSON text."""
         return dict(self._db.execute("SELECT key, value FROM records"))
 
-    def write(self, changes: Mapping[str, str | None]) -> None:
-        """Put each record (None: delete it), all in one transaction."""
-        if not changes:
+    def write(self, changes: Mapping[str, str | None], dropped: Iterable[str] = ()) -> None:
+        """Delete every record whose key starts with one of ``dropped``, then put each of ``changes`` (None:
+        delete it), all in one transaction."""
+        prefixes = list(dropped)
+        if not changes and not prefixes:
             return
         self._db.execute("BEGIN IMMEDIATE")
         try:
+            for prefix in prefixes:  # a key range, so the primary key's index finds them
+                following = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+                self._db.execute("DELETE FROM records WHERE key >= ? AND key < ?", (prefix, following))
             for key, value in changes.items():
                 if value is None:
                     self._db.execute("DELETE FROM records WHERE key = ?", (key,))
@@ -178,7 +185,8 @@ class Store:
             return None
 
     def keep_blob(self, blob: StoredBlob) -> DurableBlob:
-        """Write ``blob``'s bytes to its file (unless there already) and return it read from there.
+        """Put ``blob``'s bytes in its file (unless there already) and return it read from there: an upload's
+        file in ``DIR/blobs/tmp`` (``spill_directory``) is renamed, other bytes are written and checked.
 
         StoreError when the bytes are not the digest's: nothing is then renamed into place.
         """
@@ -186,6 +194,13 @@ class Store:
         held = self.blob(blob.digest)
         if held is not None and held.size == blob.size:
             return held
+        if isinstance(blob, SpilledBlob) and Path(blob.path).parent == self._tmp:
+            # An upload's file in ``DIR/blobs/tmp``: its digest was computed as its bytes were written, so it
+            # is renamed into place as it is (``SpilledBlob.move`` fsyncs it first).
+            path.parent.mkdir(exist_ok=True)
+            blob.move(path)
+            _fsync_directory(path.parent)
+            return DurableBlob(blob.digest, blob.size, path)
         algorithm = blob.digest.partition(":")[0]
         hasher = hashlib.new(algorithm)
         fd, temporary = tempfile.mkstemp(dir=self._tmp)
@@ -218,6 +233,12 @@ class Store:
                     path.unlink()
                     removed += 1
         return removed
+
+
+def spill_directory(directory: str | os.PathLike[str]) -> str:
+    """Where the uploads of a fake on this data dir spill to (``UploadSpace.spill_dir``): ``DIR/blobs/tmp``,
+    on the store's filesystem, so sealing an upload renames its file into place."""
+    return str(Path(directory) / "blobs" / "tmp")
 
 
 def _fsync_directory(path: Path) -> None:

@@ -39,6 +39,7 @@ from fake_ecr.model.policy_evaluation import account_of, root_arn
 from fake_ecr.model.public import PUBLIC_REGION, PUBLIC_REGISTRY_HOST, PublicRegistry
 from fake_ecr.model.records import ecr_registry_host
 from fake_ecr.model.replication import replicate_pushes, settle_all_backfills
+from fake_ecr.model.store import spill_directory
 from fake_ecr.model.tokens import issue_token
 from fake_ecr.registry import registry_of_host, serve, serve_public
 from fake_ecr.registry.in_process import InProcessPush
@@ -226,6 +227,8 @@ class FakeEcr:
                     self.settings.upload_space_limit,
                     self.settings.upload_idle_timeout,
                     self.settings.upload_files_limit,
+                    # With a data dir, uploads spill where their blobs are renamed into place from (no copy).
+                    spill_dir=None if self.settings.data_dir is None else spill_directory(self.settings.data_dir),
                 ),
             ),
             self.settings,

@@ -2,17 +2,18 @@
 
 Owns the records a fake's state becomes in a ``fake_ecr.model.store.Store`` (docs/server.md#persistence):
 
-- each registry (``Registry.snapshot``) as records of three kinds, keyed ``["registry", where]``,
-  ``["repository", where, name]`` and ``["image", where, name, digest]`` (where: ``account/region``, or
+- each registry as records of four kinds, keyed ``["registry", where]``, ``["repository", where, name]``,
+  ``["image", where, name, digest]`` and ``["blob-link", where, name, digest]`` (where: ``account/region``, or
   ``public/account`` for ECR Public's): the registry's settings (policy, scanning, replication, templates,
-  pull through cache and the rest), its repositories in creation order and a public registry's catalog
-  data; a repository's record (policies, lifecycle policy and preview, settings), blob links and images
-  in push order; an image's record (scan and findings included) with its tags.  Blobs are the store's files;
+  pull through cache and the rest) and a public registry's catalog data; a repository's record (policies,
+  lifecycle policy and preview, settings) and place in creation order; an image's record (scan and findings
+  included) with its tags and place in push order; a blob link's media type.  Blobs are the store's files;
 - ``clock``: its offset and pin; ``scan-results``: the findings tests set (``fake-ecr findings set``);
 - ``settings``: the fake's settings; ``signing-key``: the key ``serve`` signs credentials under.
 
-``Persistence.save`` writes what changed since the last save: blobs first (each renamed into place once
-verified), then every changed record in one transaction, so a record only names blobs already on disk.  The
+``Persistence.save`` writes what changed since the last save, as the registries marked it on their write paths
+(``Registry.take_changes``): blobs first (each renamed into place once verified), then every changed record in
+one transaction, so a record only names blobs already on disk; a save costs what changed, not what is held.  The
 handle calls it after each request that may have written (``writes``) and on ``stop``; a read that moves
 state (a pull's ``lastRecordedPullTime``, a scan finished when read) reaches the disk with the next write.
 Uploads in progress are not kept.  Must not import ``fake_ecr.surfaces.handle``.
@@ -23,12 +24,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
+from dataclasses import dataclass, field
 from typing import Any
 
-from fake_ecr.model import Backend, ImageRecord, ImageView, records
-from fake_ecr.model.blobs import StoredBlob
+from fake_ecr.model import Backend, ImageView, records
 from fake_ecr.model.public import PublicRegistry, RepositoryCatalogData
-from fake_ecr.model.registry import Registry, RegistrySnapshot, RepositorySnapshot
+from fake_ecr.model.records import RepositoryRecord
+from fake_ecr.model.registry import Registry, RegistryChanges, RegistrySnapshot, RepositorySnapshot
 from fake_ecr.model.store import Codec, DurableBlob, Store, StoreError
 from fake_ecr.model.tokens import signing_key, use_signing_key
 from fake_ecr.scanning import packages, vulnerabilities
@@ -71,22 +73,38 @@ def _key(*parts: str) -> str:
     return json.dumps(parts)
 
 
+@dataclass(slots=True)
+class _Order:
+    """A repository's place in its registry's creation order, and its images' places in its push order."""
+
+    seq: int
+    images: dict[str, int] = field(default_factory=dict)
+
+
 class Persistence:
     """A fake's data dir, open: ``load`` once, then ``save`` after writes; ``close`` at the end.
 
-    A registry is three kinds of records: ``registry`` (its settings, its repositories in creation order, a public
-    registry's catalog data), ``repository`` (its record, blob links and images in push order) and ``image`` (one
-    image with its tags).  A save encodes only the images whose record or tags changed since the last (records are
-    frozen and replaced on change, so the record's identity says), and writes only the records whose text changed.
+    A registry is four kinds of records: ``registry`` (its settings, a public registry's catalog data),
+    ``repository`` (its record), ``image`` (one image with its tags) and ``blob-link`` (one blob a repository
+    links, with its media type).  Repositories and images carry a sequence number: creation and push order.
+    A save writes only what the registries marked as changed since the last (``Registry.take_changes``):
+    its cost follows what changed, not what the fake holds.
     """
 
     def __init__(self, data_dir: str) -> None:
         self.store = Store(data_dir)
         self._lock = threading.Lock()
-        #: what the store holds, as last written (key -> JSON text)
+        #: the records outside the registries as last written (key -> JSON text)
         self._written: dict[str, str] = {}
-        #: image key -> (the record and tags its text was made from): unchanged images are not encoded again
-        self._encoded: dict[str, tuple[ImageRecord, tuple[str, ...]]] = {}
+        #: where -> the registry its records were written from (another one there: write it afresh)
+        self._registries: dict[str, Registry] = {}
+        #: where -> (its settings, a public registry's catalog data) as last written, encoded
+        self._registry_parts: dict[str, tuple[object, object]] = {}
+        #: where -> repository name -> its sequence number and those of its images
+        self._order: dict[str, dict[str, _Order]] = {}
+        self._next_seq = 0
+        #: whether a save failed (or is under way): the next writes every registry afresh
+        self._failed = False
 
     def close(self) -> None:
         self.store.close()
@@ -108,38 +126,50 @@ class Persistence:
     def _load(self, backend: Backend, engine: ScanEngine) -> None:
         rows = self.store.records()
         registries: dict[str, dict[str, Any]] = {}
-        repositories: dict[tuple[str, str], dict[str, Any]] = {}
-        views: dict[tuple[str, str, str], ImageView] = {}
+        repositories: dict[str, list[tuple[int, str, RepositoryRecord]]] = {}
+        images: dict[tuple[str, str], list[tuple[int, ImageView]]] = {}
+        links: dict[tuple[str, str], list[tuple[str, str | None]]] = {}
         for key, text in rows.items():
             if not key.startswith("["):
+                self._written[key] = text
                 continue
             kind, where, *names = json.loads(key)
+            saved = json.loads(text)
             if kind == "registry":
-                registries[where] = json.loads(text)
+                registries[where] = saved
             elif kind == "repository":
-                repositories[where, names[0]] = json.loads(text)
+                repositories.setdefault(where, []).append((saved["seq"], names[0], _CODEC.decode(saved["record"])))
             elif kind == "image":
-                views[where, names[0], names[1]] = _CODEC.loads(text)
+                images.setdefault((where, names[0]), []).append((saved["seq"], _CODEC.decode(saved["view"])))
+            elif kind == "blob-link":
+                links.setdefault((where, names[0]), []).append((str(names[1]), saved))
         kept: set[str] = set()
+        seqs = [0]
         for where, saved in registries.items():
             owner, _, region = where.partition("/")
             registry: Registry = (
                 backend.public_registry(region) if owner == "public" else backend.registry(owner, region)
             )
-            snapshot = RegistrySnapshot(
-                _CODEC.decode(saved["settings"]),
-                tuple(_repository(repositories[where, name], where, name, views) for name in saved["repositories"]),
-            )
-            kept.update(self._restore(registry, snapshot))
+            order = self._order[where] = {}
+            snapshot: list[RepositorySnapshot] = []
+            for seq, name, record in sorted(repositories.get(where, [])):
+                views = sorted(images.get((where, name), []), key=lambda item: item[0])
+                order[name] = _Order(seq, {view.image.image_digest: image_seq for image_seq, view in views})
+                seqs += [seq, *order[name].images.values()]
+                snapshot.append(
+                    RepositorySnapshot(record, tuple(view for _, view in views), tuple(links.get((where, name), ())))
+                )
+            kept.update(self._restore(registry, RegistrySnapshot(_CODEC.decode(saved["settings"]), tuple(snapshot))))
             if isinstance(registry, PublicRegistry):
                 registry.restore_catalog(*_CODEC.decode(saved["catalog"]))
+            self._registries[where] = registry
+            self._registry_parts[where] = (saved["settings"], saved["catalog"])
+        self._next_seq = max(seqs) + 1
         if "clock" in rows:
             offset, pinned = json.loads(rows["clock"])
             backend.clock.restore(offset, pinned)
         if "scan-results" in rows:
             engine.restore_results(dict(_CODEC.loads(rows["scan-results"])))
-        self._written = rows
-        self._encoded = {}
         self.store.collect(kept)
 
     def _restore(self, registry: Registry, snapshot: RegistrySnapshot) -> set[str]:
@@ -154,77 +184,87 @@ class Persistence:
         """Write what changed since the last save: blobs, then the records naming them, in one transaction."""
         with self._lock:
             with backend.lock:  # one consistent moment of every registry, the clock and the findings set
-                taken = [_taken(f"{r.registry_id}/{r.region}", r) for r in backend.registries()]
-                taken += [_taken(f"public/{r.registry_id}", r, r.catalog()) for r in backend.public_registries()]
+                present: dict[str, Registry] = {f"{r.registry_id}/{r.region}": r for r in backend.registries()}
+                catalogs: dict[str, object] = {}
+                for public in backend.public_registries():
+                    present[f"public/{public.registry_id}"] = public
+                    catalogs[f"public/{public.registry_id}"] = public.catalog()
+                afresh = self._failed  # the last save's changes may not have reached the disk: write all again
+                gone = [w for w, registry in self._registries.items() if afresh or present.get(w) is not registry]
+                taken = {where: registry.take_changes(everything=afresh) for where, registry in present.items()}
                 clock = backend.clock.setting
                 results = engine.results
+            self._failed = True  # until the write below commits
             durable: dict[str, DurableBlob] = {}
-            for _, _, _, blobs, _ in taken:
-                for digest, blob in blobs.items():
+            for changes in taken.values():
+                for digest, blob in changes.blobs.items():
                     if not isinstance(blob, DurableBlob) and digest not in durable:
                         durable[digest] = self.store.keep_blob(blob)
-            rows: dict[str, str] = {"clock": json.dumps(clock), "scan-results": _CODEC.dumps(list(results.items()))}
-            encoded: dict[str, tuple[ImageRecord, tuple[str, ...]]] = {}
-            for where, _, snapshot, _, catalog in taken:
-                names = [repository.record.repository_name for repository in snapshot.repositories]
-                rows[_key("registry", where)] = json.dumps(
-                    {
-                        "settings": _CODEC.encode(snapshot.settings),
-                        "repositories": names,
-                        "catalog": None if catalog is None else _CODEC.encode(catalog),
-                    }
-                )
-                for repository in snapshot.repositories:
-                    self._repository_rows(where, repository, rows, encoded)
-            changes: dict[str, str | None] = {k: v for k, v in rows.items() if self._written.get(k) != v}
-            changes.update({k: None for k in self._written if k.startswith("[") and k not in rows})
-            self.store.write(changes)
-            self._written = {**{k: v for k, v in self._written.items() if not k.startswith("[")}, **rows}
-            self._encoded = encoded
+            rows: dict[str, str | None] = {}
+            dropped: list[str] = []
+            for where in gone:  # forgotten (``reset``), or forgotten and made anew: its records go
+                dropped += [_prefix(kind, where) for kind in ("repository", "image", "blob-link")]
+                rows[_key("registry", where)] = None
+                self._order.pop(where, None)
+                self._registry_parts.pop(where, None)
+            for where, changes in taken.items():
+                self._registry_rows(where, changes, catalogs.get(where), rows, dropped)
+            kept = {"clock": json.dumps(clock), "scan-results": _CODEC.dumps(list(results.items()))}
+            rows.update({key: text for key, text in kept.items() if afresh or self._written.get(key) != text})
+            self.store.write(rows, dropped)
+            self._failed = False
+            self._written.update(kept)
+            self._registries = present
             if durable:  # the bytes are on disk now: drop them from memory
-                for _, registry, _, _, _ in taken:
+                for registry in present.values():
                     registry.replace_blobs(durable)
 
-    def _repository_rows(
-        self,
-        where: str,
-        repository: RepositorySnapshot,
-        rows: dict[str, str],
-        encoded: dict[str, tuple[ImageRecord, tuple[str, ...]]],
+    def _registry_rows(
+        self, where: str, changes: RegistryChanges, catalog: object, rows: dict[str, str | None], dropped: list[str]
     ) -> None:
-        """The records of one repository and of its images into ``rows`` (an unchanged image's text as written)."""
-        name = repository.record.repository_name
-        digests = [view.image.image_digest for view in repository.images]
-        rows[_key("repository", where, name)] = json.dumps(
-            {"record": _CODEC.encode(repository.record), "blob_links": repository.blob_links, "images": digests}
-        )
-        for view in repository.images:
-            key = _key("image", where, name, view.image.image_digest)
-            seen = self._encoded.get(key)
-            written = self._written.get(key)
-            if seen is not None and written is not None and seen[0] is view.image and seen[1] == view.image_tags:
-                rows[key] = written
-            else:
-                rows[key] = _CODEC.dumps(view)
-            encoded[key] = (view.image, view.image_tags)
+        """The records one registry's changes make into ``rows`` (None: delete), and the key prefixes of the
+        repositories it deleted into ``dropped``."""
+        order = self._order.setdefault(where, {})
+        parts = self._registry_parts.get(where, (None, None))
+        settings = parts[0] if changes.settings is None else _CODEC.encode(changes.settings)
+        encoded = (settings, None if catalog is None else _CODEC.encode(catalog))
+        if encoded != parts:
+            rows[_key("registry", where)] = json.dumps({"settings": encoded[0], "catalog": encoded[1]})
+            self._registry_parts[where] = encoded
+        for name in changes.dropped:
+            dropped += [_prefix("image", where, name), _prefix("blob-link", where, name)]
+            rows[_key("repository", where, name)] = None
+            order.pop(name, None)
+        for name, record, created in changes.repositories:
+            held = order.get(name)
+            if record is None:
+                continue  # deleted since: ``dropped`` names it
+            if created or held is None:
+                held = order[name] = _Order(self._take_seq())
+            rows[_key("repository", where, name)] = json.dumps({"seq": held.seq, "record": _CODEC.encode(record)})
+        for name, digest, view, added in changes.images:
+            key = _key("image", where, name, digest)
+            held = order.get(name)
+            if view is None or held is None:
+                rows[key] = None
+                if held is not None:
+                    held.images.pop(digest, None)
+                continue
+            seq = None if added else held.images.get(digest)
+            if seq is None:
+                seq = held.images[digest] = self._take_seq()
+            rows[key] = json.dumps({"seq": seq, "view": _CODEC.encode(view)})
+        for name, digest, linked, media_type in changes.blob_links:
+            rows[_key("blob-link", where, name, digest)] = json.dumps(media_type) if linked else None
+
+    def _take_seq(self) -> int:
+        self._next_seq += 1
+        return self._next_seq - 1
 
 
-#: A registry as a save took it: (where, the registry, its snapshot, its blobs, a public registry's catalog data).
-Taken = tuple[str, Registry, RegistrySnapshot, dict[str, StoredBlob], object]
-
-
-def _taken(where: str, registry: Registry, catalog: object = None) -> Taken:
-    snapshot, blobs = registry.snapshot()
-    return where, registry, snapshot, blobs, catalog
-
-
-def _repository(
-    saved: dict[str, Any], where: str, name: str, views: dict[tuple[str, str, str], ImageView]
-) -> RepositorySnapshot:
-    """A repository's snapshot from its record and those of its images (an image without one is left out)."""
-    images = tuple(views[where, name, digest] for digest in saved["images"] if (where, name, digest) in views)
-    links = tuple((str(digest), media_type) for digest, media_type in saved["blob_links"])
-    return RepositorySnapshot(_CODEC.decode(saved["record"]), images, links)
+def _prefix(*parts: str) -> str:
+    """The start every key under ``parts`` shares (``_key(*parts, ...)``)."""
+    return _key(*parts)[:-1] + ","
 
 
 def _kept_settings(settings: Settings) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -19,13 +20,14 @@ from typing import Any
 
 import pytest
 
-from fake_ecr import FakeEcr, Settings
+from fake_ecr import FakeEcr, Settings, images
 from fake_ecr.model import tokens
-from fake_ecr.model.blobs import StoredBlob
+from fake_ecr.model.blobs import SpilledBlob, StoredBlob
 from fake_ecr.model.records import ImageRecord
 from fake_ecr.model.store import Codec, DurableBlob, Store, StoreBusy, StoreError
 from fake_ecr.scanning.engine import engine_for
 from fake_ecr.surfaces import cli, persistence
+from fake_ecr.surfaces.cli.options import settings_of
 
 ACCOUNT, OTHER_REGION = "123456789012", "eu-west-1"
 KEEP_TWO = json.dumps(
@@ -222,6 +224,30 @@ def _public_view(fake: FakeEcr) -> object:
     )
 
 
+def _deleted_and_made_again(fake: FakeEcr) -> None:
+    """Repositories and images deleted and made again between saves and within one (a ``flush`` is a save)."""
+    ecr = fake.client()
+    for name in ("first", "second", "third"):
+        ecr.create_repository(repositoryName=name)
+    for number in range(3):
+        fake.push(f"first:v{number}", fake.image(files={"n": str(number)}))
+    ecr.batch_delete_image(repositoryName="first", imageIds=[{"imageTag": "v0"}])
+    fake.push("first:v0", fake.image(files={"n": "0"}))  # the same digest again: now last in push order
+    fake.push("second:old", fake.image(files={"n": "old"}))
+    fake.registry().delete_repository("second", force=True)  # in-process, no request: the next save sees both
+    fake.registry().create_repository("second")
+    ecr.delete_repository(repositoryName="third")
+
+
+def _orders(fake: FakeEcr) -> object:
+    ecr = fake.client()
+    names = [r["repositoryName"] for r in ecr.describe_repositories()["repositories"]]
+    pushed = [
+        (i["imageDigest"], i.get("imageTags")) for i in ecr.describe_images(repositoryName="first")["imageDetails"]
+    ]
+    return names, pushed, ecr.describe_images(repositoryName="second")["imageDetails"]
+
+
 KEPT: list[Any] = [
     pytest.param(_tagged_twice, _images, id="images-and-tags"),
     pytest.param(repository_with_image, lambda fake: fake.pull("app:v1"), id="blobs-pull"),
@@ -232,6 +258,7 @@ KEPT: list[Any] = [
     pytest.param(_replicated, _replication_view, id="replication"),
     pytest.param(_pinned_clock, lambda fake: fake.clock.now(), id="clock-set"),
     pytest.param(_public_repository, _public_view, id="ecr-public"),
+    pytest.param(_deleted_and_made_again, _orders, id="deleted-and-made-again-in-order"),
 ]
 
 
@@ -325,7 +352,7 @@ def test_serve_takes_the_settings_kept_in_the_data_dir_and_flags_win(
     FakeEcr(settings(data_dir, scan_delay=30.0, restore_delay=5.0)).start().stop()
 
     kept = persistence.prepare_serve(str(data_dir))
-    chosen = cli.settings_of(cli.parse(["serve", "--data-dir", str(data_dir), "--scan-delay", "1"]), kept)
+    chosen = settings_of(cli.parse(["serve", "--data-dir", str(data_dir), "--scan-delay", "1"]), kept)
 
     assert (chosen.scan_delay, chosen.restore_delay, chosen.region) == (1.0, 5.0, "us-east-1")
 
@@ -363,6 +390,118 @@ def test_a_record_that_can_t_be_read_refuses_the_start(data_dir: Path, record: s
             FakeEcr(settings(data_dir)).start()
 
 
+# --- what a save writes --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def writes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
+    """The keys each ``Store.write`` puts or deletes from now on, one tuple per write (prefix drops end in ",")."""
+    written: list[tuple[str, ...]] = []
+    original = Store.write
+
+    def write(store: Store, changes: Any, dropped: Any = ()) -> None:
+        dropped = list(dropped)
+        if changes or dropped:
+            written.append((*changes, *dropped))
+        original(store, changes, dropped)
+
+    monkeypatch.setattr(Store, "write", write)
+    return written
+
+
+def test_a_push_writes_only_its_own_records(fake: FakeEcr, writes: list[tuple[str, ...]]) -> None:
+    ecr = fake.client()
+    for name in ("app", "other"):
+        ecr.create_repository(repositoryName=name)
+    for number in range(5):
+        fake.push(f"app:v{number}", fake.image(files={"n": str(number)}))
+    writes.clear()
+
+    digest = fake.push("other:v1", fake.image(files={"n": "new"}))
+
+    keys = [json.loads(key) for write in writes for key in write]
+    assert {(kind, where, name) for kind, where, name, _ in keys} == {  # nothing of "app", nor "other"'s record
+        ("blob-link", f"{ACCOUNT}/us-east-1", "other"),
+        ("image", f"{ACCOUNT}/us-east-1", "other"),
+    }
+    assert [key[3] for key in keys if key[0] == "image"] == [digest]
+
+
+def test_reads_write_nothing_and_a_setting_its_repository_s_record_alone(
+    fake: FakeEcr, writes: list[tuple[str, ...]]
+) -> None:
+    ecr = repository_with_image(fake)
+    writes.clear()
+
+    ecr.describe_images(repositoryName="app")
+    ecr.set_repository_policy(repositoryName="app", policyText=POLICY)
+    fake.flush()
+
+    assert writes == [(json.dumps(["repository", f"{ACCOUNT}/us-east-1", "app"]),)]
+
+
+def test_a_write_that_failed_is_made_good_by_the_next(fake: FakeEcr, monkeypatch: pytest.MonkeyPatch) -> None:
+    repository_with_image(fake)
+    fake.registry().create_repository("later")  # in-process: written by the next save
+
+    def disk_full(store: Store, changes: Any, dropped: Any = ()) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Store, "write", disk_full)
+        with pytest.raises(sqlite3.OperationalError):
+            fake.flush()
+    fake.flush()
+
+    again = restarted(fake)
+    try:
+        assert [r["repositoryName"] for r in again.client().describe_repositories()["repositories"]] == ["app", "later"]
+    finally:
+        again.stop()
+
+
+def test_a_spilled_upload_s_blob_is_renamed_into_the_store_not_read(
+    fake: FakeEcr, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake.client().create_repository(repositoryName="big")
+    image = images.random_layer_image(6 * 1024 * 1024)  # past the 4 MiB an upload holds in memory
+    layer = image.layers[0].digest
+
+    def unread(blob: SpilledBlob, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        raise AssertionError(f"{blob.digest} was read to be copied")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(SpilledBlob, "read", unread)
+        fake.push("big:v1", image)
+
+    assert (data_dir / "blobs/sha256" / layer.partition(":")[2]).stat().st_size == image.layers[0].size
+    assert os.listdir(data_dir / "blobs/tmp") == []
+    again = restarted(fake)
+    try:
+        assert again.pull("big:v1").layers[0].data == image.layers[0].data
+    finally:
+        again.stop()
+
+
+def test_a_failed_spilled_upload_leaves_no_file(fake: FakeEcr, data_dir: Path) -> None:
+    ecr = fake.client()
+    ecr.create_repository(repositoryName="big")
+    upload = ecr.initiate_layer_upload(repositoryName="big")["uploadId"]
+    ecr.upload_layer_part(
+        repositoryName="big",
+        uploadId=upload,
+        partFirstByte=0,
+        partLastByte=6 * 1024 * 1024 - 1,
+        layerPartBlob=b"x" * 6 * 1024 * 1024,
+    )
+    assert len(os.listdir(data_dir / "blobs/tmp")) == 1  # spilled where a seal would rename it from
+
+    with pytest.raises(ecr.exceptions.InvalidLayerException):
+        ecr.complete_layer_upload(repositoryName="big", uploadId=upload, layerDigests=["sha256:" + "0" * 64])
+
+    assert os.listdir(data_dir / "blobs/tmp") == []
+
+
 # --- the store itself ------------------------------------------------------------------------------------
 
 
@@ -397,7 +536,7 @@ def killed_while(data_dir: Path, code: str) -> None:
         """
         import os, signal, sys
         from fake_ecr.model.store import Store
-        from fake_ecr.model.blobs import StoredBlob
+        from fake_ecr.model.blobs import SpilledBlob, StoredBlob
         store = Store(sys.argv[1])
         def die():
             os.kill(os.getpid(), signal.SIGKILL)
