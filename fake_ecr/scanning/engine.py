@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import BinaryIO, TypeAlias, cast
 
 from fake_ecr import errors
+from fake_ecr.formats.control_api import split_reference
 from fake_ecr.formats.manifests import (
     DOCKER_SCHEMA1,
     DOCKER_SCHEMA1_SIGNED,
@@ -281,13 +282,8 @@ class ScanResult:
 
 def parse_reference(reference: str) -> tuple[str, ImageId]:
     """``repo:tag`` or ``repo@sha256:...`` -> (repository name, image id)."""
-    name, at, digest = reference.partition("@")
-    if at:
-        return name, ImageId(image_digest=digest)
-    name, colon, tag = reference.rpartition(":")
-    if not colon or not name or "/" in tag:
-        raise ValueError(f"{reference!r} names no image: use 'repository:tag' or 'repository@sha256:<hex>'")
-    return name, ImageId(image_tag=tag)
+    name, tag, digest = split_reference(reference)
+    return name, ImageId(image_digest=digest, image_tag=tag)
 
 
 # --- reading layers ---------------------------------------------------------------------------------

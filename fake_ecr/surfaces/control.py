@@ -1,9 +1,10 @@
 """The control API: what a test does to a fake through its handle, over HTTP, under ``/_fake-ecr/``.
 
-Owns the routes under ``PREFIX``, the JSON they take and give (docs/control-api.md), and the parsing of
-durations and times that the ``fake-ecr`` command shares.  Every route calls the handle's own methods
+Owns the routes under ``PREFIX``, the JSON they take and give (docs/control-api.md), and the checks of the
+values it takes (their reading from text, shared with the ``fake-ecr`` command, is
+``fake_ecr.formats.control_api``'s).  Every route calls the handle's own methods
 (``ControlledFake``: ``reset``, ``clock``, ``set_findings``, ``complete_scans``, ``run_lifecycle``,
-``backend``), so a service driven from a shell behaves as a fixture driven from a test.
+``backend``, the registry addresses), so a service driven from a shell behaves as a fixture driven from a test.
 
 The prefix can meet neither of the server's other surfaces: ECR's API is ``POST /`` with ``X-Amz-Target``,
 and every path of the OCI registry starts ``/v2/`` (OCI distribution-spec, "Endpoints").  It can't meet S3
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -33,27 +33,22 @@ from typing import Any, Protocol
 from werkzeug.wrappers import Request, Response
 
 from fake_ecr import errors
+from fake_ecr.formats.control_api import PREFIX, parse_duration, parse_time
 from fake_ecr.lifecycle.policy import parse_lifecycle_policy
 from fake_ecr.lifecycle.runs import EXPIRE, TRANSITION, LifecycleRun, lifecycle_actions
 from fake_ecr.model import Backend, Registry
+from fake_ecr.model.blobs import UploadSession
 from fake_ecr.model.clock import Clock
+from fake_ecr.model.public import PublicRegistry, RepositoryCatalogData
 from fake_ecr.model.records import ImageView
 from fake_ecr.scanning.engine import FindingsSpec, engine_for, parse_reference, scan_findings
 from fake_ecr.scanning.vulnerabilities import severity_counts
 from fake_ecr.settings import Settings
 from fake_ecr.surfaces.http_bodies import read_at_most
 
-#: Every control route starts here (see the module's docstring for why it can't collide).
-PREFIX = "/_fake-ecr/"
 #: The largest body a control request may have: room for tens of thousands of findings.
 MAX_BODY = 16 * 1024 * 1024
 JSON_HEADERS = {"Content-Type": "application/json"}
-#: A duration: a number of seconds, or amounts with units, largest first (``1d12h``, ``90m``, ``1.5h``).
-_DURATION = re.compile(
-    r"(?:(\d+(?:\.\d+)?)w)?(?:(\d+(?:\.\d+)?)d)?(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?"
-    r"(?:(\d+(?:\.\d+)?)s)?"
-)
-_UNIT_SECONDS = (7 * 86400, 86400, 3600, 60, 1)
 
 
 class ControlledFake(Protocol):
@@ -84,6 +79,8 @@ class ControlledFake(Protocol):
 
     def registry_host(self, account_id: str, region: str) -> str: ...
 
+    def public_registry_host(self) -> str: ...
+
 
 class ControlError(Exception):
     """A control request refused: its status and a sentence for the person who sent it."""
@@ -96,35 +93,6 @@ class ControlError(Exception):
 
 
 # --- values ----------------------------------------------------------------------------------------
-
-
-def parse_duration(text: str) -> float:
-    """Seconds in ``12h``, ``1d12h``, ``90m``, ``30s``, ``1w`` or a plain number of seconds; ``ValueError`` else."""
-    text = text.strip()
-    try:
-        seconds = float(text)
-    except ValueError:
-        match = _DURATION.fullmatch(text)
-        if not text or match is None:
-            raise ValueError(f"{text!r} is no duration: write seconds, or e.g. 12h, 1d12h, 90m, 30s") from None
-        seconds = sum(
-            float(amount) * unit for amount, unit in zip(match.groups(), _UNIT_SECONDS, strict=True) if amount
-        )
-    if not math.isfinite(seconds) or seconds < 0:
-        raise ValueError(f"{text!r} is no duration: the clock only moves forward (set it to go back)")
-    return seconds
-
-
-def parse_time(text: str) -> float:
-    """Epoch seconds of an ISO 8601 time with a zone (``2024-01-01T00:00:00Z``); ``ValueError`` else."""
-    try:
-        # Python 3.10's fromisoformat does not read "Z".
-        when = datetime.fromisoformat(re.sub(r"[zZ]$", "+00:00", text.strip()))
-    except ValueError:
-        raise ValueError(f"{text!r} is no ISO 8601 time: write e.g. 2024-01-01T00:00:00Z") from None
-    if when.tzinfo is None:
-        raise ValueError(f"{text!r} names no time zone: add Z (UTC) or an offset such as +02:00")
-    return when.timestamp()
 
 
 def iso(epoch: float | None) -> str | None:
@@ -311,8 +279,36 @@ def _run_lifecycle(fake: ControlledFake, body: _Body) -> dict[str, Any]:
     }
 
 
+def _stored_image(view: ImageView) -> dict[str, Any]:
+    """What every registry tells of an image, ECR Public's too (its ImageDetail has no status, scan or pull time)."""
+    image = view.image
+    return {
+        **_image(view),
+        "size": image.image_size_in_bytes,
+        "media_type": image.image_manifest_media_type,
+        "artifact_media_type": image.artifact_media_type,
+        "pushed_at": iso(image.image_pushed_at),
+    }
+
+
+def _uploads(uploads: list[UploadSession], repository_name: str) -> list[dict[str, Any]]:
+    return [
+        {"id": upload.upload_id, "bytes": upload.size, "started_at": iso(upload.started_at)}
+        for upload in uploads
+        if upload.repository_name == repository_name
+    ]
+
+
 def _state(fake: ControlledFake, body: _Body) -> dict[str, Any]:
     body.check_known(())
+    return {
+        "clock": clock_state(fake.clock),
+        "registries": _private_registries(fake),
+        "public_registries": [_public_registry(fake, registry) for registry in fake.backend.public_registries()],
+    }
+
+
+def _private_registries(fake: ControlledFake) -> list[dict[str, Any]]:
     engine = engine_for(fake.backend, fake.settings)
     registries = []
     for registry in fake.backend.registries():
@@ -324,16 +320,11 @@ def _state(fake: ControlledFake, body: _Body) -> dict[str, Any]:
             images = []
             for stored in registry.images(name):
                 view, scan = engine.reported_scan(registry, name, stored)
-                image = view.image
                 images.append(
                     {
-                        **_image(view),
-                        "size": image.image_size_in_bytes,
-                        "media_type": image.image_manifest_media_type,
-                        "artifact_media_type": image.artifact_media_type,
-                        "pushed_at": iso(image.image_pushed_at),
-                        "last_pulled_at": iso(image.last_recorded_pull_time),
-                        "status": image.image_status,
+                        **_stored_image(view),
+                        "last_pulled_at": iso(view.image.last_recorded_pull_time),
+                        "status": view.image.image_status,
                         "scan": None
                         if scan is None
                         else {
@@ -352,11 +343,7 @@ def _state(fake: ControlledFake, body: _Body) -> dict[str, Any]:
                     "scan_on_push": record.scan_on_push,
                     "lifecycle_policy": record.lifecycle_policy_text is not None,
                     "images": images,
-                    "uploads": [
-                        {"id": upload.upload_id, "bytes": upload.size, "started_at": iso(upload.started_at)}
-                        for upload in uploads
-                        if upload.repository_name == name
-                    ],
+                    "uploads": _uploads(uploads, name),
                 }
             )
         registries.append(
@@ -367,7 +354,44 @@ def _state(fake: ControlledFake, body: _Body) -> dict[str, Any]:
                 "repositories": repositories,
             }
         )
-    return {"clock": clock_state(fake.clock), "registries": registries}
+    return registries
+
+
+def _public_registry(fake: ControlledFake, registry: PublicRegistry) -> dict[str, Any]:
+    """An account's ECR Public registry: its alias, display name and repositories, named as its registryUri and
+    repositoryUri name them (docs/behaviour/public.md#public-registry).  It has no region, scans or lifecycle."""
+    address = f"{fake.public_registry_host()}/{registry.alias}"
+    display_name, catalogs = registry.catalog()
+    catalog = dict(catalogs)
+    uploads = registry.uploads()
+    repositories = []
+    for record in registry.repositories():
+        name = record.repository_name
+        data = catalog.get(name, RepositoryCatalogData())
+        repositories.append(
+            {
+                "name": name,
+                "uri": f"{address}/{name}",
+                "created_at": iso(record.created_at),
+                "catalog_data": {
+                    "description": data.description,
+                    "architectures": None if data.architectures is None else list(data.architectures),
+                    "operating_systems": None if data.operating_systems is None else list(data.operating_systems),
+                    "logo_image": data.logo_image is not None,
+                    "about_text": data.about_text is not None,
+                    "usage_text": data.usage_text is not None,
+                },
+                "images": [_stored_image(view) for view in registry.images(name)],
+                "uploads": _uploads(uploads, name),
+            }
+        )
+    return {
+        "account_id": registry.registry_id,
+        "alias": registry.alias,
+        "address": address,
+        "display_name": display_name,
+        "repositories": repositories,
+    }
 
 
 def _lifecycle_preview(fake: ControlledFake, body: _Body) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from importlib import resources
 
 from werkzeug.wrappers import Request, Response
 
-from fake_ecr.surfaces.control import PREFIX
+from fake_ecr.formats.control_api import PREFIX
 
 #: Where the page always is; ``/`` serves it to browsers too.
 PATH = f"{PREFIX}dashboard"

@@ -63,6 +63,7 @@ if TYPE_CHECKING:
 
 from fake_ecr import errors
 from fake_ecr.api.core import MAX_REQUEST_BODY, render_error
+from fake_ecr.formats.control_api import PREFIX
 from fake_ecr.model.clock import Clock
 from fake_ecr.model.public import PUBLIC_REGION, PUBLIC_REGISTRY_HOST
 from fake_ecr.model.records import ecr_registry_host
@@ -326,7 +327,7 @@ class FakeServer:
         if dashboard.wanted(request):  # also with no fake: the page reads the control API, which says so
             return dashboard.page()
         fake = self._fake
-        is_control = request.path.startswith(control.PREFIX)
+        is_control = request.path.startswith(PREFIX)
         if fake is None:
             if is_control:
                 return control.error_response(control.ControlError(503, "no fake ECR is attached to this server"))

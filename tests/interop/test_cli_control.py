@@ -156,6 +156,18 @@ def test_status_for_a_person_and_as_json(fake_ecr: FakeEcr) -> None:
     assert [image["digest"] for image in registry["repositories"][0]["images"]] == [digest]
 
 
+def test_status_shows_ecr_public_registries_after_the_private_ones(fake_ecr: FakeEcr) -> None:
+    ecr_public = fake_ecr.client("ecr-public", region_name="us-east-1")
+    ecr_public.create_repository(repositoryName="tools/hello", catalogData={"description": "Says hello"})
+    alias = ecr_public.describe_registries()["registries"][0]["aliases"][0]["name"]
+
+    lines = ok(fake_ecr_command(fake_ecr, "status"))
+
+    assert "no registries yet" not in "\n".join(lines)
+    assert lines[2] == f"public registry 123456789012, alias {alias} at public.ecr.aws/{alias}: 1 repository"
+    assert lines[3] == "  tools/hello: 0 images - Says hello"
+
+
 def test_the_server_saying_no_is_one_line_and_exit_status_1(fake_ecr: FakeEcr, tmp_path: Path) -> None:
     path = tmp_path / "findings.json"
     path.write_text(json.dumps([{**FINDING, "severity": "DIRE"}]))
@@ -168,10 +180,15 @@ def test_the_server_saying_no_is_one_line_and_exit_status_1(fake_ecr: FakeEcr, t
     assert done.stderr.count("\n") == 1
 
 
-def test_nothing_answering_is_one_line_and_exit_status_1() -> None:
+def closed_endpoint() -> str:
+    """The address of a port nothing listens on."""
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
-        endpoint = f"http://127.0.0.1:{unused.getsockname()[1]}"
+        return f"http://127.0.0.1:{unused.getsockname()[1]}"
+
+
+def test_nothing_answering_is_one_line_and_exit_status_1() -> None:
+    endpoint = closed_endpoint()
 
     done = fake_ecr_command(None, "status", endpoint=endpoint)
 
@@ -190,3 +207,33 @@ def test_endpoint_flag_wins_over_the_variable(fake_ecr: FakeEcr) -> None:
     )
 
     assert json.loads("\n".join(ok(done)))["running"] is True
+
+
+#: What a fake is made of.  A command that loads it takes about a second to start, as ``serve`` does.
+LIBRARY = ("fake_ecr.model", "fake_ecr.surfaces.control", "fake_ecr.surfaces.server", "fake_ecr.surfaces.handle")
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "not_loaded"),
+    [
+        pytest.param(("--help",), 0, (*LIBRARY, "requests"), id="help"),
+        pytest.param(("status", "--help"), 0, (*LIBRARY, "requests"), id="status-help"),
+        pytest.param(("status",), 1, LIBRARY, id="status"),
+        pytest.param(("clock", "advance", "12h"), 1, LIBRARY, id="clock-advance"),
+        pytest.param(("findings", "set", "app:v1"), 1, LIBRARY, id="findings-set"),
+    ],
+)
+def test_help_and_the_control_subcommands_start_without_the_library(
+    args: tuple[str, ...], status: int, not_loaded: tuple[str, ...]
+) -> None:
+    env = {**os.environ, "FAKE_ECR_ENDPOINT": closed_endpoint()}
+    command = [sys.executable, "-X", "importtime", "-m", "fake_ecr.surfaces.cli", *args]
+
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, check=False)
+
+    # -X importtime writes a line to stderr for each module the command loaded: "import time: ... | <name>".
+    loaded = {line.rpartition("|")[2].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert done.returncode == status, done.stderr
+    assert "fake_ecr.surfaces.cli" in loaded
+    assert sorted(name for name in loaded if name.startswith(tuple(f"{module}." for module in not_loaded))) == []
+    assert sorted(loaded & set(not_loaded)) == []

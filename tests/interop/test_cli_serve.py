@@ -24,6 +24,7 @@ import requests
 
 from fake_ecr import client, images
 from fake_ecr.surfaces import cli
+from fake_ecr.surfaces.cli import demo as cli_demo
 
 pytestmark = pytest.mark.interop
 
@@ -145,8 +146,8 @@ def test_demo_exits_0_and_prints_every_step_with_its_aws_cli_command(fake_ecr_co
 
     assert done.returncode == 0, done.stdout + done.stderr
     placeholders = {"repository": "my-repository", "region": "us-east-1", "host": "<host>"}
-    steps = len(cli.DEMO_STEPS)
-    for number, step in enumerate(cli.DEMO_STEPS, start=1):
+    steps = len(cli_demo.DEMO_STEPS)
+    for number, step in enumerate(cli_demo.DEMO_STEPS, start=1):
         assert f"[{number}/{steps}] {step.title}\n" in done.stdout
         for command in step.commands:
             # The registry's address is the embedded server's, on a port of its choosing.
@@ -159,12 +160,12 @@ def test_demo_exits_0_and_prints_every_step_with_its_aws_cli_command(fake_ecr_co
 def test_demo_stops_at_a_failing_step_and_exits_1(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def fail(demo: cli.Demo) -> list[str]:
-        raise cli.DemoStepFailed("the repository is not listed")
+    def fail(demo: cli_demo.Demo) -> list[str]:
+        raise cli_demo.DemoStepFailed("the repository is not listed")
 
-    first, last = cli.DEMO_STEPS[0], cli.DEMO_STEPS[-1]
-    failing = cli.DemoStep("Look for something that is not there", ("aws ecr describe-repositories",), fail)
-    monkeypatch.setattr(cli, "DEMO_STEPS", [first, failing, last])
+    first, last = cli_demo.DEMO_STEPS[0], cli_demo.DEMO_STEPS[-1]
+    failing = cli_demo.DemoStep("Look for something that is not there", ("aws ecr describe-repositories",), fail)
+    monkeypatch.setattr(cli_demo, "DEMO_STEPS", [first, failing, last])
 
     status = cli.main(["demo"])
 

@@ -15,9 +15,10 @@ import pytest
 
 from fake_ecr import Settings
 from fake_ecr.surfaces import cli
+from fake_ecr.surfaces.cli import options
 
 FIELDS = [item.name for item in dataclasses.fields(Settings)]
-EXAMPLE_TABLE = Path(cli.__file__).parents[1] / "scanning" / "example-vulnerabilities.json"
+EXAMPLE_TABLE = Path(cli.__file__).parents[2] / "scanning" / "example-vulnerabilities.json"
 
 
 @pytest.fixture(autouse=True)
@@ -27,7 +28,7 @@ def no_fake_ecr_variables(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def serve_settings(*argv: str) -> Settings:
-    return cli.settings_of(cli.parse(["serve", *argv]))
+    return options.settings_of(cli.parse(["serve", *argv]))
 
 
 def test_every_field_is_a_flag_and_a_variable_in_help(capsys: pytest.CaptureFixture[str]) -> None:
@@ -48,7 +49,7 @@ def test_every_field_is_a_flag_and_a_variable_in_help(capsys: pytest.CaptureFixt
 def test_every_float_setting_is_seconds() -> None:
     # The flags of float settings read and show seconds: a float setting of another unit needs a reading.
     hints = typing.get_type_hints(Settings)
-    docs = {option.name: option.help for option in cli.setting_options()}
+    docs = {option.name: option.help for option in options.setting_options()}
     floats = [field for field in FIELDS if hints[field] is float]
     assert floats
     for field in floats:
@@ -56,8 +57,8 @@ def test_every_float_setting_is_seconds() -> None:
 
 
 def serve_defaults() -> Settings:
-    """Settings' own defaults, but for the few ``serve`` chooses otherwise (``cli.SERVE_DEFAULTS``)."""
-    return dataclasses.replace(Settings(), **cli.SERVE_DEFAULTS)
+    """Settings' own defaults, but for the few ``serve`` chooses otherwise (``options.SERVE_DEFAULTS``)."""
+    return dataclasses.replace(Settings(), **options.SERVE_DEFAULTS)
 
 
 def test_no_flags_and_no_variables_are_settings_defaults() -> None:
@@ -125,7 +126,7 @@ def test_a_flag_wins_over_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_where_to_listen_comes_from_flags_variables_or_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert (cli.parse(["serve"]).host, cli.parse(["serve"]).port) == ("127.0.0.1", cli.DEFAULT_PORT)
+    assert (cli.parse(["serve"]).host, cli.parse(["serve"]).port) == ("127.0.0.1", options.DEFAULT_PORT)
     monkeypatch.setenv("FAKE_ECR_PORT", "6000")
     monkeypatch.setenv("FAKE_ECR_HOST", "0.0.0.0")
     assert (cli.parse(["serve"]).host, cli.parse(["serve"]).port) == ("0.0.0.0", 6000)
