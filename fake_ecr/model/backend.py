@@ -152,6 +152,13 @@ class Backend:
             registry.drop_uploads()
         return keys
 
+    def forget_public_registry(self, registry_id: str) -> None:
+        """Drop the account's stored public registry, uploads and all, as if nothing had ever been written to it."""
+        with self.lock:
+            registry = self._public.pop(registry_id, None)
+        if registry is not None:
+            registry.drop_uploads()
+
     def registries(self) -> list[Registry]:
         with self.lock:
             return list(self._registries.values())

@@ -208,7 +208,9 @@ class FakeEcr:
 
         With ``account_id`` and/or ``region``, only the registries of that account and/or region are
         emptied (what tests set for their images too), as if nothing had been written to them; the rest
-        of the state, the principals and ``calls`` stay.  The clock is never reset.
+        of the state, the principals and ``calls`` stay.  The clock is never reset.  An account's ECR Public
+        registry is emptied with ``account_id`` alone: it belongs to no region (its ARNs name none,
+        docs/behaviour/public.md#public-operations), so a reset that names a region leaves it.
         """
         if account_id is None and region is None:
             self._context = self._fresh_context()
@@ -216,6 +218,8 @@ class FakeEcr:
         engine = engine_for(self.backend, self.settings)
         for registry in self.backend.forget_registries(account_id, region):
             engine.forget(*registry)
+        if account_id is not None and region is None:
+            self.backend.forget_public_registry(account_id)
 
     def _fresh_context(self) -> api.Fake:
         context = api.Fake(

@@ -17,7 +17,7 @@ from typing import Any
 from botocore.model import ListShape, Shape, StructureShape
 
 from fake_ecr import FakeEcr
-from fake_ecr.images import Blob
+from fake_ecr.images import Blob, Image
 
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
@@ -118,6 +118,22 @@ def put(ecr: Any, repository_name: str, manifest: Manifest, tag: str | None = No
         extra["imageTag"] = tag
     response: dict[str, Any] = ecr.put_image(repositoryName=repository_name, imageManifest=manifest.text, **extra)
     return response["image"]
+
+
+def push_public(ecr_public: Any, repository_name: str, tag: str, image: Image) -> None:
+    """Push a built image to a public repository as ECR Public's API does: the layer API, then PutImage (for tests
+    that need a public image to look at, not of the manifest formats)."""
+    for blob in image.blobs():
+        upload_id = ecr_public.initiate_layer_upload(repositoryName=repository_name)["uploadId"]
+        ecr_public.upload_layer_part(
+            repositoryName=repository_name,
+            uploadId=upload_id,
+            partFirstByte=0,
+            partLastByte=blob.size - 1,
+            layerPartBlob=blob.data,
+        )
+        ecr_public.complete_layer_upload(repositoryName=repository_name, uploadId=upload_id, layerDigests=[blob.digest])
+    ecr_public.put_image(repositoryName=repository_name, imageManifest=image.manifest.decode(), imageTag=tag)
 
 
 def error_of(excinfo: Any) -> tuple[str, str]:

@@ -15,6 +15,8 @@ import requests
 
 from fake_ecr import FakeEcr, FakeServer
 
+from api.helpers import push_public
+
 PREFIX = "/_fake-ecr/"
 FINDING = {"name": "CVE-2024-0001", "severity": "CRITICAL", "package_name": "openssl", "package_version": "3.0.11-1"}
 KEEP_NEWEST = {
@@ -51,6 +53,11 @@ def seed(fake: FakeEcr, ecr: Any, repository: str = "app", tags: tuple[str, ...]
 @pytest.fixture
 def ecr(fake_ecr: FakeEcr) -> Any:
     return fake_ecr.client()
+
+
+@pytest.fixture
+def ecr_public(fake_ecr: FakeEcr) -> Any:
+    return fake_ecr.client("ecr-public", region_name="us-east-1")
 
 
 # --- health and reset --------------------------------------------------------------------------------------------
@@ -96,6 +103,51 @@ def test_reset_of_one_account_or_region_empties_only_its_registries(
 
     held = {(r.registry_id, r.region) for r in fake_ecr.backend.registries() if r.repositories()}
     assert held == registries - emptied
+
+
+@pytest.mark.parametrize(
+    ("scope", "kept"),
+    [
+        pytest.param({}, set(), id="everything"),
+        pytest.param({"account_id": "111122223333"}, {"123456789012"}, id="account"),
+        # ECR Public's registry belongs to no region: a reset naming one, us-east-1 too, leaves it.
+        pytest.param({"region": "us-east-1"}, {"123456789012", "111122223333"}, id="region"),
+        pytest.param(
+            {"account_id": "111122223333", "region": "us-east-1"},
+            {"123456789012", "111122223333"},
+            id="account-region",
+        ),
+    ],
+)
+def test_reset_empties_an_accounts_public_registry_unless_it_names_a_region(
+    fake_ecr: FakeEcr, ecr_public: Any, scope: dict[str, str], kept: set[str]
+) -> None:
+    for account_id in ("123456789012", "111122223333"):
+        fake_ecr.public_registry(account_id).create_repository("tools/hello")
+        fake_ecr.registry(account_id, "us-east-1").create_repository("app")
+
+    answer(fake_ecr, "POST", "reset", scope)
+
+    held = {registry["account_id"] for registry in answer(fake_ecr, "GET", "state")["public_registries"]}
+    assert held == kept
+    names = [r["repositoryName"] for r in ecr_public.describe_repositories()["repositories"]]
+    assert names == (["tools/hello"] if "123456789012" in kept else [])
+
+
+def test_reset_of_an_account_drops_its_public_uploads_and_gives_their_bytes_back(fake_ecr: FakeEcr) -> None:
+    for account_id in ("123456789012", "111122223333"):
+        registry = fake_ecr.public_registry(account_id)
+        registry.create_repository("app")
+        upload = registry.start_upload("app")
+        registry.append_upload("app", upload.upload_id, [b"x" * 1000])
+    assert fake_ecr.backend.upload_space.held == 2000
+
+    answer(fake_ecr, "POST", "reset", {"account_id": "111122223333"})
+
+    assert fake_ecr.backend.upload_space.held == 1000
+    [registry] = answer(fake_ecr, "GET", "state")["public_registries"]
+    assert registry["account_id"] == "123456789012"
+    assert [u["bytes"] for u in registry["repositories"][0]["uploads"]] == [1000]
 
 
 def test_reset_of_a_region_drops_its_uploads_and_gives_their_bytes_back(fake_ecr: FakeEcr) -> None:
@@ -339,8 +391,85 @@ def test_state_summarizes_an_images_findings_by_severity(fake_ecr: FakeEcr, ecr:
     }
 
 
+def test_state_lists_public_registries_apart_from_private_ones(fake_ecr: FakeEcr, ecr: Any, ecr_public: Any) -> None:
+    fake_ecr.clock.set(1704067200.0)
+    seed(fake_ecr, ecr, repository="tools/hello")  # a private namesake, listed under "registries" only
+    catalog = {
+        "description": "Says hello",
+        "architectures": ["ARM 64", "x86-64"],
+        "operatingSystems": ["Linux"],
+        "logoImageBlob": b"\x89PNG\r\n\x1a\n" + b"\x00" * 16,
+        "aboutText": "# Hello",
+    }
+    ecr_public.create_repository(repositoryName="tools/hello", catalogData=catalog)
+    ecr_public.create_repository(repositoryName="bare")
+    ecr_public.put_registry_catalog_data(displayName="Hello Corp")
+    image = fake_ecr.image(files={"hello": "world"})
+    push_public(ecr_public, "tools/hello", "v1", image)
+    ecr_public.put_image(repositoryName="tools/hello", imageManifest=image.manifest.decode(), imageTag="latest")
+    upload = fake_ecr.public_registry().start_upload("bare")
+    fake_ecr.public_registry().append_upload("bare", upload.upload_id, [b"x" * 10])
+
+    state = answer(fake_ecr, "GET", "state")
+
+    [private] = state["registries"]
+    assert [(r["name"], len(r["images"])) for r in private["repositories"]] == [("tools/hello", 1)]
+    [public] = state["public_registries"]
+    [described] = ecr_public.describe_registries()["registries"]
+    uris = {r["repositoryName"]: r["repositoryUri"] for r in ecr_public.describe_repositories()["repositories"]}
+    assert public == {
+        "account_id": "123456789012",
+        "alias": described["aliases"][0]["name"],
+        "address": described["registryUri"],
+        "display_name": "Hello Corp",
+        "repositories": [
+            {
+                "name": "tools/hello",
+                "uri": uris["tools/hello"],
+                "created_at": "2024-01-01T00:00:00Z",
+                "catalog_data": {
+                    "description": "Says hello",
+                    "architectures": ["ARM 64", "x86-64"],
+                    "operating_systems": ["Linux"],
+                    "logo_image": True,
+                    "about_text": True,
+                    "usage_text": False,
+                },
+                "images": [
+                    {
+                        "digest": image.digest,
+                        "tags": ["v1", "latest"],
+                        "size": image.size_in_bytes,
+                        "media_type": "application/vnd.docker.distribution.manifest.v2+json",
+                        "artifact_media_type": "application/vnd.docker.container.image.v1+json",
+                        "pushed_at": "2024-01-01T00:00:00Z",
+                    }
+                ],
+                "uploads": [],
+            },
+            {
+                "name": "bare",
+                "uri": uris["bare"],
+                "created_at": "2024-01-01T00:00:00Z",
+                "catalog_data": {
+                    "description": None,
+                    "architectures": None,
+                    "operating_systems": None,
+                    "logo_image": False,
+                    "about_text": False,
+                    "usage_text": False,
+                },
+                "images": [],
+                "uploads": [{"id": upload.upload_id, "bytes": 10, "started_at": "2024-01-01T00:00:00Z"}],
+            },
+        ],
+    }
+
+
 def test_state_of_an_empty_fake(fake_ecr: FakeEcr) -> None:
-    assert answer(fake_ecr, "GET", "state")["registries"] == []
+    state = answer(fake_ecr, "GET", "state")
+
+    assert (state["registries"], state["public_registries"]) == ([], [])
 
 
 # --- refusals -------------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import requests
 
 from fake_ecr import FakeEcr
 
+from api.helpers import push_public
 from interop.clients import require_module, require_program
 
 pytestmark = pytest.mark.interop
@@ -167,6 +168,43 @@ def test_the_root_shows_what_the_fake_holds_and_follows_it(fake_ecr: FakeEcr, pa
     assert page.evaluate("window.notReloaded") is True
 
 
+def test_public_repositories_are_shown_under_their_own_heading(fake_ecr: FakeEcr, page: Any) -> None:
+    fake_ecr.clock.set(JAN_1_2024)
+    fake_ecr.client().create_repository(repositoryName="tools/hello")  # a private namesake
+    ecr_public = fake_ecr.client("ecr-public", region_name="us-east-1")
+    catalog = {"description": "Says hello", "architectures": ["ARM 64"], "operatingSystems": ["Linux"]}
+    ecr_public.create_repository(repositoryName="tools/hello", catalogData=catalog)
+    image = fake_ecr.image(files={"hello": "world"})
+    push_public(ecr_public, "tools/hello", "v1", image)
+    fake_ecr.clock.advance(3600)
+    uri = ecr_public.describe_repositories()["repositories"][0]["repositoryUri"]
+
+    open_dashboard(page, fake_ecr)
+
+    public = page.locator("#public")
+    expect(public.locator("h2")).to_have_text("Public repositories (ECR Public)")
+    card = public.locator("section.public-repository", has_text="tools/hello")
+    expect(card).to_contain_text(uri)
+    expect(card).to_contain_text(f"alias {fake_ecr.public_registry().alias}")
+    expect(card).to_contain_text("Says hello")
+    expect(card).to_contain_text("ARM 64, Linux")
+    v1 = card.locator("tr", has_text="v1")
+    expect(v1).to_contain_text(image.digest[:19])
+    expect(v1).to_contain_text(f"{image.size_in_bytes} B")
+    expect(v1).to_contain_text("1h ago")
+    expect(card.locator("th")).to_have_text(["Tags", "Digest", "Size", "Pushed"])  # no scans or pulls in ECR Public
+    private = page.locator("#registries section.repository", has_text="tools/hello")
+    expect(private).to_contain_text("No images.")
+    expect(page.locator("#registries")).not_to_contain_text(uri)
+
+    page.evaluate("window.notReloaded = true")
+    fake_ecr.reset(account_id=fake_ecr.settings.account_id)
+
+    expect(public).to_be_hidden(timeout=UPDATE_TIMEOUT_MS)
+    expect(page.locator("#registries")).to_have_text("No repositories yet.")
+    assert page.evaluate("window.notReloaded") is True
+
+
 def test_free_text_from_the_fake_is_shown_as_text(fake_ecr: FakeEcr, page: Any) -> None:
     fake_ecr.client().create_repository(repositoryName="app", imageScanningConfiguration={"scanOnPush": True})
     fake_ecr.push("app:v1", fake_ecr.image())
@@ -185,6 +223,7 @@ def test_the_page_says_when_the_fake_is_empty(fake_ecr: FakeEcr, page: Any) -> N
     open_dashboard(page, fake_ecr)
 
     expect(page.locator("#registries")).to_have_text("No repositories yet.")
+    expect(page.locator("#public")).to_be_hidden()  # shown once a public registry holds something
     expect(page.locator("#lifecycle")).to_have_text("No repository has a lifecycle policy.")
     expect(page.locator("#who")).to_contain_text("account 123456789012 · us-east-1")
 
