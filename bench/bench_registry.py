@@ -286,9 +286,7 @@ def report(size: int, rounds: int, results: Mapping[str, Measurements]) -> int:
         ("push", fake.push, reference.push),
         ("pull", fake.pull, reference.pull),
     ):
-        # Throughput: MB/s (10^6 bytes) of the median copy.
-        fake_rate = size / _median(fake_copies, lambda copy: copy.seconds) / 1e6
-        reference_rate = size / _median(reference_copies, lambda copy: copy.seconds) / 1e6
+        fake_rate, reference_rate = _rate(size, fake_copies), _rate(size, reference_copies)
         ratio = fake_rate / reference_rate
         met = ratio >= THROUGHPUT_TARGET
         missed += not met
@@ -316,6 +314,11 @@ def report(size: int, rounds: int, results: Mapping[str, Measurements]) -> int:
     return 1 if missed else 0
 
 
+def _rate(size: int, copies: list[Copy]) -> float:
+    """Throughput: MB/s (10^6 bytes) of the median copy."""
+    return size / _median(copies, lambda copy: copy.seconds) / 1e6
+
+
 def report_data_dir(size: int, results: Mapping[str, Measurements]) -> None:
     """``fake-ecr serve --data-dir`` against the in-memory server of the same run (no target: a cost)."""
     with_dir, in_memory = results[DATA_DIR_SIDE], results["fake-ecr"]
@@ -324,8 +327,7 @@ def report_data_dir(size: int, results: Mapping[str, Measurements]) -> None:
         ("push", with_dir.push, in_memory.push),
         ("pull", with_dir.pull, in_memory.pull),
     ):
-        with_rate = size / _median(with_copies, lambda copy: copy.seconds) / 1e6
-        memory_rate = size / _median(memory_copies, lambda copy: copy.seconds) / 1e6
+        with_rate, memory_rate = _rate(size, with_copies), _rate(size, memory_copies)
         ratio = with_rate / memory_rate
         print(f"{'skopeo ' + direction:<24}{with_rate:>9.0f} MB/s{memory_rate:>9.0f} MB/s{ratio:>8.2f}x")
     above_idle = max(peak - idle for peak, idle in zip(with_dir.peak_rss, with_dir.idle_rss, strict=True)) / 1024

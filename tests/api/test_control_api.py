@@ -7,6 +7,7 @@ handle, and what a refused request left is checked to be unchanged.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -134,34 +135,44 @@ def test_reset_empties_an_accounts_public_registry_unless_it_names_a_region(
     assert names == (["tools/hello"] if "123456789012" in kept else [])
 
 
-def test_reset_of_an_account_drops_its_public_uploads_and_gives_their_bytes_back(fake_ecr: FakeEcr) -> None:
-    for account_id in ("123456789012", "111122223333"):
-        registry = fake_ecr.public_registry(account_id)
+@pytest.mark.parametrize(
+    ("registry_of", "places", "reset", "state_key"),
+    [
+        pytest.param(
+            lambda fake, account_id: fake.public_registry(account_id),
+            ("123456789012", "111122223333"),
+            {"account_id": "111122223333"},
+            "public_registries",
+            id="an-account-its-public-registry",
+        ),
+        pytest.param(
+            lambda fake, region: fake.registry(region=region),
+            ("us-east-1", "eu-west-1"),
+            {"region": "eu-west-1"},
+            "registries",
+            id="a-region",
+        ),
+    ],
+)
+def test_a_reset_drops_the_uploads_it_names_and_gives_their_bytes_back(
+    fake_ecr: FakeEcr,
+    registry_of: Callable[[FakeEcr, str], Any],
+    places: tuple[str, str],
+    reset: dict[str, str],
+    state_key: str,
+) -> None:
+    for place in places:
+        registry = registry_of(fake_ecr, place)
         registry.create_repository("app")
         upload = registry.start_upload("app")
         registry.append_upload("app", upload.upload_id, [b"x" * 1000])
     assert fake_ecr.backend.upload_space.held == 2000
 
-    answer(fake_ecr, "POST", "reset", {"account_id": "111122223333"})
+    answer(fake_ecr, "POST", "reset", reset)
 
     assert fake_ecr.backend.upload_space.held == 1000
-    [registry] = answer(fake_ecr, "GET", "state")["public_registries"]
-    assert registry["account_id"] == "123456789012"
-    assert [u["bytes"] for u in registry["repositories"][0]["uploads"]] == [1000]
-
-
-def test_reset_of_a_region_drops_its_uploads_and_gives_their_bytes_back(fake_ecr: FakeEcr) -> None:
-    for region in ("us-east-1", "eu-west-1"):
-        registry = fake_ecr.registry(region=region)
-        registry.create_repository("app")
-        upload = registry.start_upload("app")
-        registry.append_upload("app", upload.upload_id, [b"x" * 1000])
-    assert fake_ecr.backend.upload_space.held == 2000
-
-    answer(fake_ecr, "POST", "reset", {"region": "eu-west-1"})
-
-    assert fake_ecr.backend.upload_space.held == 1000
-    [registry] = answer(fake_ecr, "GET", "state")["registries"]
+    [registry] = answer(fake_ecr, "GET", "state")[state_key]
+    assert places[0] in (registry.get("account_id"), registry.get("region"))
     assert [u["bytes"] for u in registry["repositories"][0]["uploads"]] == [1000]
 
 

@@ -269,20 +269,27 @@ def test_the_answer_to_a_bare_call_of_every_operation_parses_as_botocore_parses_
     assert mismatches == []
 
 
-def ecr_session(ecr: Any, fake: FakeEcr) -> dict[str, int]:
-    """A session of ECR calls over a pushed image and an uploaded layer: operation -> the status it answered."""
-    answered: dict[str, int] = {}
+def recording(client: Any, answered: dict[str, int]) -> Callable[..., dict[str, Any]]:
+    """Calls the client's operations by method name, its errors answered too, noting each one's status in
+    ``answered``; an operation the installed model lacks is skipped (a client built from it can't call it)."""
 
     def call(method: str, **params: Any) -> dict[str, Any]:
-        if not hasattr(ecr, method):
-            return {}  # an operation the installed model lacks: a client built from it can't call it
+        if not hasattr(client, method):
+            return {}
         try:
-            answer: dict[str, Any] = getattr(ecr, method)(**params)
-        except ecr.exceptions.ClientError as error:
+            answer: dict[str, Any] = getattr(client, method)(**params)
+        except client.exceptions.ClientError as error:
             answer = error.response
         answered[method] = answer["ResponseMetadata"]["HTTPStatusCode"]
         return answer
 
+    return call
+
+
+def ecr_session(ecr: Any, fake: FakeEcr) -> dict[str, int]:
+    """A session of ECR calls over a pushed image and an uploaded layer: operation -> the status it answered."""
+    answered: dict[str, int] = {}
+    call = recording(ecr, answered)
     image = fake.image(files={"app.txt": "parsed"})
     call("create_repository", repositoryName="app", tags=[{"Key": "team", "Value": "b"}])
     image_id = {"imageDigest": fake.push("app:v1", image)}
@@ -332,17 +339,7 @@ def ecr_session(ecr: Any, fake: FakeEcr) -> dict[str, int]:
 def public_session(ecr_public: Any) -> dict[str, int]:
     """A session of ECR Public calls: operation -> the status it answered."""
     answered: dict[str, int] = {}
-
-    def call(method: str, **params: Any) -> dict[str, Any]:
-        if not hasattr(ecr_public, method):
-            return {}  # an operation the installed model lacks: a client built from it can't call it
-        try:
-            answer: dict[str, Any] = getattr(ecr_public, method)(**params)
-        except ecr_public.exceptions.ClientError as error:
-            answer = error.response
-        answered[method] = answer["ResponseMetadata"]["HTTPStatusCode"]
-        return answer
-
+    call = recording(ecr_public, answered)
     app = {"repositoryName": "app"}
     arn = call(
         "create_repository",
