@@ -527,6 +527,28 @@ def test_a_blob_whose_bytes_do_not_match_its_digest_is_not_kept(data_dir: Path) 
         store.close()
 
 
+@pytest.mark.parametrize(
+    "digest",
+    [
+        pytest.param("sha256:../../../outside", id="parent-directories"),
+        pytest.param("sha256/../../outside:" + "0" * 64, id="in-the-algorithm"),
+        pytest.param("sha256:/etc/passwd", id="absolute"),
+        pytest.param("sha256:" + "0" * 64 + "/../x", id="after-the-hex"),
+        pytest.param("sha256:" + "A" * 64, id="upper-case-hex"),
+    ],
+)
+def test_a_blob_file_is_named_only_by_a_digest(data_dir: Path, digest: str) -> None:
+    store = Store(data_dir)
+    try:
+        with pytest.raises(StoreError, match="no blob file can be named by digest"):
+            store.blob(digest)
+        with pytest.raises(StoreError, match="no blob file can be named by digest"):
+            store.keep_blob(StoredBlob(digest, 3, b"abc", None))
+    finally:
+        store.close()
+    assert sorted(path.name for path in data_dir.parent.iterdir()) == [data_dir.name]
+
+
 # --- crashes: a process killed with SIGKILL mid-write ---------------------------------------------------
 
 
